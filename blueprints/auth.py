@@ -1,0 +1,69 @@
+"""Logging in and out, and the profile page with the user's API tokens."""
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from domain import accounts
+from extensions import limiter
+from models import ApiToken
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_username():
+    return "user:" + request.form.get("username", "").strip().lower()
+
+
+def _safe_next(target):
+    # Only same-site paths: an open redirect after login is a phishing tool.
+    return target if target and target.startswith("/") and not target.startswith("//") else url_for("main.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"], key_func=_login_username, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    error = None
+    if request.method == "POST":
+        user = accounts.authenticate(request.form.get("username", "").strip(), request.form.get("password", ""))
+        if user:
+            session.permanent = True
+            login_user(accounts.start_session(user))
+            return redirect(_safe_next(request.args.get("next")))
+        error = "用户名或密码不正确"
+    status = 401 if error else 200
+    return render_template("auth/login.html", error=error, username=request.form.get("username", "")), status
+
+
+@bp.post("/logout")
+def logout():
+    if current_user.is_authenticated:
+        accounts.end_session(current_user.session_key)
+        logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/profile")
+@login_required
+def profile():
+    tokens = current_user.tokens.order_by(ApiToken.created_at.desc())
+    return render_template("auth/profile.html", tokens=tokens, new_token=None)
+
+
+@bp.post("/profile/tokens")
+@login_required
+def new_token():
+    name = request.form.get("name", "").strip()[:64]
+    _, token = accounts.issue_token(current_user, name)
+    tokens = current_user.tokens.order_by(ApiToken.created_at.desc())
+    return render_template("auth/profile.html", tokens=tokens, new_token=token)
+
+
+@bp.post("/profile/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id):
+    if accounts.revoke_token(current_user, token_id):
+        flash("令牌已作废")
+    return redirect(url_for("auth.profile"))

@@ -1,0 +1,15 @@
+"""The home page: each role lands where its work is."""
+from flask import Blueprint, redirect, url_for
+from flask_login import current_user
+
+bp = Blueprint("main", __name__)
+
+HOME_BY_ROLE = {"surveyor": "survey.index", "street": "survey.progress", "district": "survey.progress",
+                "department": "auth.profile"}
+
+
+@bp.get("/")
+def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for(HOME_BY_ROLE.get(current_user.role, "auth.profile")))

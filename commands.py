@@ -1,0 +1,104 @@
+"""The command line (design section 7), as `flask --app app <command>`."""
+import getpass
+import os
+import sqlite3
+
+import click
+from playhouse.migrations import Runner
+
+from domain import accounts
+from domain.org_import import ImportError_, import_departments, import_orgs
+from models import Org, User, db, is_sqlite
+
+BASE_DIR = os.path.dirname(os.path.abspath(__file__))
+MIGRATIONS_DIR = os.path.join(BASE_DIR, "migrations")
+DEFAULT_ORG_CSV = os.path.join(BASE_DIR, "data", "org-changning-streets.csv")
+DEFAULT_DEPARTMENTS_CSV = os.path.join(BASE_DIR, "data", "departments.csv")
+
+
+def upgrade_database():
+    """Apply pending migrations, then load the default organisation into an empty database."""
+    applied = Runner(db.obj, MIGRATIONS_DIR).up()
+    if not Org.select().exists():
+        with open(DEFAULT_ORG_CSV, encoding="utf-8") as fh:
+            import_orgs(fh.read())
+        with open(DEFAULT_DEPARTMENTS_CSV, encoding="utf-8") as fh:
+            import_departments(fh.read())
+    return applied
+
+
+def register_commands(app):
+    @app.cli.command("init-db")
+    def init_db():
+        """Create the database or upgrade it to the latest schema."""
+        applied = upgrade_database()
+        click.echo(f"数据库已就绪（本次应用迁移 {len(applied)} 个：{', '.join(applied) or '无'}）")
+
+    @app.cli.command("import-org")
+    @click.argument("csv_file", type=click.File(encoding="utf-8-sig"))
+    def import_org(csv_file):
+        """Import the org tree from CSV_FILE (code,name,parent_code)."""
+        try:
+            added, updated = import_orgs(csv_file.read())
+        except ImportError_ as exc:
+            raise click.ClickException(f"导入失败，未写入任何数据：{exc}")
+        click.echo(f"已导入：新增 {added}，更新 {updated}")
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--role", required=True, type=click.Choice(["surveyor", "street", "district", "department"]))
+    @click.option("--org", "org_code", required=True, help="居委/街镇/区代码，部门用户填部门代码")
+    @click.option("--password", default=None, help="不填则提示输入")
+    @click.option("--name", "display_name", default="", help="显示名")
+    def create_user(username, role, org_code, password, display_name):
+        """Create a user with a role at an org."""
+        if password is None:
+            password = getpass.getpass("密码：")
+            if password != getpass.getpass("再输入一次："):
+                raise click.ClickException("两次输入的密码不一致")
+        try:
+            user = accounts.create_user(username, role, org_code, password, app.config["PASSWORD_HASH_METHOD"],
+                                        display_name)
+        except accounts.AccountError as exc:
+            raise click.ClickException(str(exc))
+        click.echo(f"已创建用户 {user.username}（{role}，{org_code}）")
+
+    @app.cli.command("issue-token")
+    @click.argument("username")
+    @click.option("--name", default="cli", help="令牌用途")
+    def issue_token(username, name):
+        """Print a new API token for USERNAME (last line). It is shown only once."""
+        user = User.get_or_none(User.username == username)
+        if user is None:
+            raise click.ClickException(f"没有这个用户：{username}")
+        _, token = accounts.issue_token(user, name)
+        click.echo("新的 API 令牌（只显示这一次）：")
+        click.echo(token)
+
+    @app.cli.command("load-demo")
+    def load_demo():
+        """Fill a demo street with 居委, users of every role and some records; print the logins."""
+        from domain.demo import DEMO_USERS, load_demo_data
+
+        created = load_demo_data(app.config["PASSWORD_HASH_METHOD"])
+        click.echo("演示数据已载入。" if created else "演示数据早已载入，未重复添加。")
+        click.echo("演示账号（用户名 / 密码 / 角色）：")
+        for username, password, _, _, label in DEMO_USERS:
+            click.echo(f"  {username:<16} {password:<14} {label}")
+
+    @app.cli.command("backup-db")
+    @click.argument("target")
+    def backup_db(target):
+        """Copy the SQLite database to TARGET consistently, and check the copy."""
+        if not is_sqlite():
+            raise click.ClickException("PostgreSQL 请用 pg_dump 备份")
+        source = sqlite3.connect(db.obj.database)
+        dest = sqlite3.connect(target)
+        with dest:
+            source.backup(dest)
+        result = dest.execute("PRAGMA integrity_check").fetchone()[0]
+        source.close()
+        dest.close()
+        if result != "ok":
+            raise click.ClickException(f"备份校验失败：{result}")
+        click.echo(f"已备份到 {target}（integrity_check: ok）")

@@ -1,0 +1,99 @@
+"""People: creating users, checking passwords, server-side sessions and API tokens."""
+import hashlib
+import secrets
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from domain.clock import now_local
+from models import ROLES, ApiToken, Department, Org, User, UserSession
+
+# Which kind of org each role belongs to (design section 3).
+ROLE_ORG_KIND = {"surveyor": "community", "street": "street", "district": "district"}
+# Checked against when the username is unknown, so a miss takes as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a password", method="pbkdf2:sha256:1000")
+
+
+class AccountError(ValueError):
+    pass
+
+
+def create_user(username, role, org_code, password, hash_method, display_name=""):
+    """A new user of a role at an org (a department code for role `department`)."""
+    if role not in ROLES:
+        raise AccountError(f"未知角色：{role}（可选 {', '.join(ROLES)}）")
+    if not username or len(username) > 64:
+        raise AccountError("用户名不能为空，最多 64 个字符")
+    if User.select().where(User.username == username).exists():
+        raise AccountError(f"用户名已存在：{username}")
+    if not password or len(password) < 8:
+        raise AccountError("密码至少 8 位")
+    org = department = None
+    if role == "department":
+        department = Department.get_or_none(Department.code == org_code)
+        if department is None:
+            raise AccountError(f"没有这个部门代码：{org_code}")
+    else:
+        org = Org.get_or_none(Org.code == org_code)
+        if org is None:
+            raise AccountError(f"没有这个组织代码：{org_code}")
+        if org.kind != ROLE_ORG_KIND[role]:
+            raise AccountError(f"角色 {role} 应属于 {ROLE_ORG_KIND[role]}，而 {org_code} 是 {org.kind}")
+    return User.create(username=username, role=role, org=org, department=department, display_name=display_name,
+                       password_hash=generate_password_hash(password, method=hash_method))
+
+
+def authenticate(username, password):
+    """The active user with this username and password, or None."""
+    user = User.get_or_none(User.username == username)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not user.active or not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def start_session(user):
+    user.session_key = UserSession.create(user=user).key
+    return user
+
+
+def user_for_session(key):
+    row = (UserSession.select(UserSession, User).join(User)
+           .where((UserSession.key == key) & (User.active == True)).first())  # noqa: E712
+    if row is None:
+        return None
+    user = row.user
+    user.session_key = key
+    return user
+
+
+def end_session(key):
+    UserSession.delete().where(UserSession.key == key).execute()
+
+
+def _digest(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user, name=""):
+    """A new API token for the user; returns (row, token). Only the hash is kept: show the token once."""
+    token = "pm_" + secrets.token_urlsafe(32)
+    row = ApiToken.create(user=user, name=name, token_hash=_digest(token), prefix=token[:8])
+    return row, token
+
+
+def user_for_token(token):
+    row = (ApiToken.select(ApiToken, User).join(User)
+           .where((ApiToken.token_hash == _digest(token)) & ApiToken.revoked_at.is_null() & (User.active == True))  # noqa: E712
+           .first())
+    if row is None:
+        return None
+    ApiToken.update(last_used_at=now_local()).where(ApiToken.id == row.id).execute()
+    return row.user
+
+
+def revoke_token(user, token_id):
+    return (ApiToken.update(revoked_at=now_local())
+            .where((ApiToken.id == token_id) & (ApiToken.user == user) & ApiToken.revoked_at.is_null())
+            .execute())

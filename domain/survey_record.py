@@ -1,0 +1,265 @@
+"""Checking a survey record as a device or a form sends it (design section 8), with no database.
+
+`parse_record(body)` returns `(record, errors)`: `record` is the cleaned record (codes checked, money as
+Decimal, times as naive Shanghai time) when `errors` is empty; `errors` maps a field path such as
+`trainings.0.fee` to a message in Chinese, shown at that field.
+"""
+import datetime
+import hashlib
+import json
+import uuid
+from decimal import Decimal, InvalidOperation
+
+from domain import codes
+from domain.clock import now_local, to_local
+
+MAX_MONEY = Decimal("100000000")  # 一亿元: anything above is a typing slip
+MAX_QUANTITY = 100000
+MAX_ITEMS = 20
+CLOCK_SKEW = datetime.timedelta(minutes=10)  # a phone's clock may run a little fast
+
+
+class RecordErrors(dict):
+    def add(self, path, message):
+        self.setdefault(path, message)
+
+
+def parse_money(value, path, errors, required=False):
+    if value is None or value == "":
+        if required:
+            errors.add(path, "请填写金额")
+        return Decimal("0.00")
+    if isinstance(value, bool):
+        errors.add(path, "金额应为数字，例如 298.00")
+        return Decimal("0.00")
+    try:
+        amount = Decimal(str(value).strip().replace(",", "").replace("，", ""))
+    except InvalidOperation:
+        errors.add(path, "金额应为数字，例如 298.00")
+        return Decimal("0.00")
+    if not amount.is_finite():
+        errors.add(path, "金额应为数字，例如 298.00")
+        return Decimal("0.00")
+    if amount < 0:
+        errors.add(path, "金额不能为负数")
+    elif amount > MAX_MONEY:
+        errors.add(path, "金额过大，请核对")
+    elif amount != amount.quantize(Decimal("0.01")):
+        errors.add(path, "金额最多保留两位小数")
+    return amount.quantize(Decimal("0.01")) if amount.is_finite() and abs(amount) <= MAX_MONEY else Decimal("0.00")
+
+
+def parse_code(value, allowed, path, errors, label, default=None):
+    if value in (None, "") and default is not None:
+        return default
+    if value in (None, ""):
+        errors.add(path, f"请选择{label}")
+        return None
+    if not isinstance(value, str) or value not in allowed:
+        errors.add(path, f"{label}的取值不正确：{value}")
+        return None
+    return value
+
+
+def parse_text(value, path, errors, label, max_length, required=False):
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors.add(path, f"{label}应为文字")
+        return ""
+    value = value.strip()
+    if required and not value:
+        errors.add(path, f"请填写{label}")
+    elif len(value) > max_length:
+        errors.add(path, f"{label}最多 {max_length} 个字")
+    return value[:max_length]
+
+
+def parse_bool(value, path, errors, label, nullable=False):
+    if value is None or value == "":
+        return None if nullable else False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on", "是"):
+        return True
+    if isinstance(value, str) and value.lower() in ("false", "0", "no", "off", "否"):
+        return False
+    errors.add(path, f"{label}应为是或否")
+    return None if nullable else False
+
+
+def parse_visited_at(value, errors, now):
+    if not value or not isinstance(value, str):
+        errors.add("visited_at", "请填写走访时间")
+        return None
+    try:
+        moment = to_local(datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+    except ValueError:
+        errors.add("visited_at", "走访时间格式不正确，应如 2023-03-20T10:15:00+08:00")
+        return None
+    moment = moment.replace(microsecond=0)
+    if moment > now + CLOCK_SKEW:
+        errors.add("visited_at", "走访时间不能晚于现在")
+    elif moment.year < 2000:
+        errors.add("visited_at", "走访时间不正确")
+    return moment
+
+
+def parse_date(value, path, errors, label, today):
+    if value in (None, ""):
+        return None
+    try:
+        day = datetime.date.fromisoformat(str(value).strip())
+    except ValueError:
+        errors.add(path, f"{label}格式不正确，应如 2023-02-14")
+        return None
+    if day > today:
+        errors.add(path, f"{label}不能晚于今天")
+    return day
+
+
+def parse_list(value, path, errors, label):
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        errors.add(path, f"{label}应为列表")
+        return []
+    if len(value) > MAX_ITEMS:
+        errors.add(path, f"{label}最多 {MAX_ITEMS} 项")
+        return value[:MAX_ITEMS]
+    return value
+
+
+def parse_training(item, path, errors, today):
+    if not isinstance(item, dict):
+        errors.add(path, "培训信息格式不正确")
+        return {}
+    return {
+        "institution": parse_text(item.get("institution"), f"{path}.institution", errors, "机构名称", 200),
+        "institution_phone": parse_text(item.get("institution_phone"), f"{path}.institution_phone", errors,
+                                        "联系电话", 40),
+        "trainer_identity": parse_code(item.get("trainer_identity"), codes.TRAINER_IDENTITIES,
+                                       f"{path}.trainer_identity", errors, "培训人员身份", default="unknown"),
+        "mode": parse_code(item.get("mode"), codes.MODES, f"{path}.mode", errors, "培训方式"),
+        "date": parse_date(item.get("date"), f"{path}.date", errors, "培训日期", today),
+        "fee": parse_money(item.get("fee"), f"{path}.fee", errors),
+        "content": parse_text(item.get("content"), f"{path}.content", errors, "培训内容", 500),
+        "products_pitched": parse_bool(item.get("products_pitched"), f"{path}.products_pitched", errors,
+                                       "是否推销产品"),
+        "engineering_solicited": parse_bool(item.get("engineering_solicited"), f"{path}.engineering_solicited",
+                                            errors, "是否接洽消防工程"),
+    }
+
+
+def parse_quantity(value, path, errors):
+    if isinstance(value, bool) or value in (None, ""):
+        errors.add(path, "请填写数量")
+        return 0
+    try:
+        quantity = int(str(value).strip())
+    except ValueError:
+        errors.add(path, "数量应为整数")
+        return 0
+    if quantity < 1:
+        errors.add(path, "数量至少为 1")
+    elif quantity > MAX_QUANTITY:
+        errors.add(path, "数量过大，请核对")
+    return quantity
+
+
+def parse_purchase(item, path, errors, training_count):
+    if not isinstance(item, dict):
+        errors.add(path, "购买信息格式不正确")
+        return {}
+    training = item.get("training")
+    if training in ("", None):
+        training = None
+    elif isinstance(training, bool):
+        errors.add(f"{path}.training", "关联培训不正确")
+        training = None
+    else:
+        try:
+            training = int(training)
+        except (TypeError, ValueError):
+            errors.add(f"{path}.training", "关联培训不正确")
+            training = None
+        else:
+            if not 0 <= training < training_count:
+                errors.add(f"{path}.training", "关联的培训不存在")
+                training = None
+    checks = {name: parse_bool(item.get(name), f"{path}.{name}", errors, label, nullable=True)
+              for name, label in codes.PRODUCT_CHECKS.items()}
+    return {
+        "product": parse_code(item.get("product"), codes.PRODUCTS, f"{path}.product", errors, "产品"),
+        "quantity": parse_quantity(item.get("quantity"), f"{path}.quantity", errors),
+        "amount": parse_money(item.get("amount"), f"{path}.amount", errors),
+        "channel": parse_code(item.get("channel"), codes.CHANNELS, f"{path}.channel", errors, "购买渠道"),
+        "training": training,
+        **checks,
+    }
+
+
+def parse_record(body, now=None):
+    """Check a record body; return (record, errors). See the module docstring."""
+    now = now or now_local()
+    errors = RecordErrors()
+    if not isinstance(body, dict):
+        errors.add("body", "请求内容应为 JSON 对象")
+        return None, errors
+
+    client_uuid = body.get("client_uuid")
+    try:
+        client_uuid = str(uuid.UUID(str(client_uuid))) if client_uuid else None
+    except ValueError:
+        client_uuid = None
+    if not client_uuid:
+        errors.add("client_uuid", "缺少或无效的记录编号（client_uuid 应为 UUID）")
+
+    community = body.get("community")
+    if not isinstance(community, str) or not community.strip():
+        errors.add("community", "请填写居委代码")
+        community = ""
+
+    unit = body.get("unit")
+    if not isinstance(unit, dict):
+        errors.add("unit", "请填写单位信息")
+        unit = {}
+    unit = {
+        "type": parse_code(unit.get("type"), codes.UNIT_TYPES, "unit.type", errors, "单位类型"),
+        "address": parse_text(unit.get("address"), "unit.address", errors, "地址", 200, required=True),
+        "name": parse_text(unit.get("name"), "unit.name", errors, "单位名称", 100),
+    }
+
+    outcome = parse_code(body.get("outcome"), codes.OUTCOMES, "outcome", errors, "走访结果")
+    trainings = parse_list(body.get("trainings"), "trainings", errors, "培训")
+    purchases = parse_list(body.get("purchases"), "purchases", errors, "购买")
+    if outcome in ("absent", "refused") and (trainings or purchases):
+        errors.add("outcome", "无人在家或拒绝配合的记录不能填写培训或购买情况")
+
+    record = {
+        "client_uuid": client_uuid,
+        "community": community.strip(),
+        "unit": unit,
+        "visited_at": parse_visited_at(body.get("visited_at"), errors, now),
+        "outcome": outcome,
+        "trainings": [parse_training(t, f"trainings.{i}", errors, now.date()) for i, t in enumerate(trainings)],
+        "purchases": [parse_purchase(p, f"purchases.{i}", errors, len(trainings))
+                      for i, p in enumerate(purchases)],
+        "note": parse_text(body.get("note"), "note", errors, "备注", 2000),
+    }
+    return record, errors
+
+
+def record_fingerprint(record):
+    """A hash of a cleaned record: the same record sent twice has the same fingerprint."""
+    def plain(value):
+        if isinstance(value, (Decimal, datetime.date, datetime.datetime)):
+            return str(value)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    text = json.dumps(plain(record), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,190 @@
+"""Storing survey records exactly once, correcting them, and reading them back in the API's shape.
+
+Idempotency (reliability.md): `client_uuid` has a unique index; the same record sent again returns the
+stored one; the same `client_uuid` with another body is a conflict; two simultaneous sends meet at the
+unique index and the loser returns the winner's record.
+"""
+from decimal import Decimal
+
+from peewee import IntegrityError
+
+from domain import flags as red_flags
+from domain.clock import now_local
+from domain.normalise import address_key, institution_key, phone_digits
+from domain.survey_record import record_fingerprint
+from models import ApprovedInstitution, Org, Purchase, Survey, Training, Unit, audit, db
+
+
+class ScopeError(Exception):
+    """The record names a 居委 the user may not record for (or that does not exist)."""
+
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.errors = {field: message}
+
+
+class Conflict(Exception):
+    def __init__(self, survey):
+        super().__init__("client_uuid already stored with a different body")
+        self.survey = survey
+
+
+def to_fen(amount):
+    return int((Decimal(amount) * 100).to_integral_value())
+
+
+def from_fen(fen):
+    return (Decimal(fen or 0) / 100).quantize(Decimal("0.01"))
+
+
+def is_approved_name(name):
+    key = institution_key(name)
+    return bool(key) and ApprovedInstitution.current().where(ApprovedInstitution.name_key == key).exists()
+
+
+def record_flags(record, is_approved=is_approved_name):
+    """[flags of each training] for a cleaned record."""
+    return [red_flags.training_flags(t, record["purchases"], i, is_approved)
+            for i, t in enumerate(record["trainings"])]
+
+
+def community_for(user, code):
+    community = Org.get_or_none((Org.code == code) & (Org.kind == "community"))
+    if community is None:
+        raise ScopeError("community", f"没有这个居委代码：{code}")
+    if not user.can_see_community(code):
+        raise ScopeError("community", "这个居委不在您负责的范围内")
+    return community
+
+
+def find_or_add_unit(community, unit):
+    """The unit at this address of the 居委, added if nobody laid it out yet."""
+    key = address_key(unit["address"])
+    found = Unit.get_or_none((Unit.community == community) & (Unit.address_key == key))
+    if found:
+        return found
+    try:
+        with db.atomic():
+            return Unit.create(community=community, address=unit["address"], address_key=key,
+                               type=unit["type"], name=unit["name"] or "")
+    except IntegrityError:  # added by a simultaneous record for the same address
+        return Unit.get((Unit.community == community) & (Unit.address_key == key))
+
+
+def _write_details(survey, record):
+    flags_per_training = record_flags(record)
+    trainings = []
+    for position, (item, flags) in enumerate(zip(record["trainings"], flags_per_training)):
+        trainings.append(Training.create(
+            survey=survey, position=position, institution=item["institution"],
+            institution_key=institution_key(item["institution"]),
+            institution_phone=item["institution_phone"], phone_digits=phone_digits(item["institution_phone"]),
+            trainer_identity=item["trainer_identity"], mode=item["mode"], date=item["date"],
+            fee_fen=to_fen(item["fee"]), content=item["content"], products_pitched=item["products_pitched"],
+            engineering_solicited=item["engineering_solicited"], flags=" ".join(flags),
+            suspect=red_flags.is_suspect(flags)))
+    for position, item in enumerate(record["purchases"]):
+        Purchase.create(
+            survey=survey, position=position, product=item["product"], quantity=item["quantity"],
+            amount_fen=to_fen(item["amount"]), channel=item["channel"],
+            training=trainings[item["training"]] if item["training"] is not None else None,
+            ccc_mark=item["ccc_mark"], id_label=item["id_label"], sample_available=item["sample_available"])
+    survey.trained = bool(trainings)
+    survey.suspect = any(t.suspect for t in trainings)
+    survey.save(only=[Survey.trained, Survey.suspect])
+
+
+def _survey_fields(record, community, unit):
+    return dict(unit=unit, community=community, visited_at=record["visited_at"], outcome=record["outcome"],
+                unit_type=record["unit"]["type"], unit_name=record["unit"]["name"] or "", note=record["note"])
+
+
+def store_record(user, record):
+    """Store a cleaned record once. Returns (survey, created); raises Conflict or ScopeError."""
+    fingerprint = record_fingerprint(record)
+    existing = Survey.get_or_none(Survey.client_uuid == record["client_uuid"])
+    if existing is None:
+        community = community_for(user, record["community"])
+        try:
+            with db.atomic():
+                unit = find_or_add_unit(community, record["unit"])
+                survey = Survey.create(client_uuid=record["client_uuid"], surveyor=user, body_hash=fingerprint,
+                                       **_survey_fields(record, community, unit))
+                _write_details(survey, record)
+                _refresh_unit(unit, survey)
+                audit(user, "create", survey)
+            return survey, True
+        except IntegrityError:
+            # The same client_uuid won a race with us: fall through and answer with the stored record.
+            existing = Survey.get(Survey.client_uuid == record["client_uuid"])
+    if not user.can_see_community(existing.community_id):
+        raise ScopeError("client_uuid", "这条记录已由其他居委保存")
+    if existing.body_hash != fingerprint:
+        raise Conflict(existing)
+    return existing, False
+
+
+def correct_record(user, survey, record):
+    """An explicit correction of a stored record (the only way a stored record changes)."""
+    community = community_for(user, record["community"])
+    with db.atomic():
+        unit = find_or_add_unit(community, record["unit"])
+        Purchase.delete().where(Purchase.survey == survey).execute()
+        Training.delete().where(Training.survey == survey).execute()
+        for name, value in _survey_fields(record, community, unit).items():
+            setattr(survey, name, value)
+        survey.updated_at = now_local()
+        survey.save()
+        _write_details(survey, record)
+        _refresh_unit(unit, survey)
+        audit(user, "correct", survey)
+    return survey
+
+
+def _refresh_unit(unit, survey):
+    """Keep the unit's type and name as its latest record says."""
+    latest = (Survey.select(Survey.id).where(Survey.unit == unit)
+              .order_by(Survey.visited_at.desc(), Survey.id.desc()).first())
+    if latest and latest.id == survey.id and (unit.type, unit.name) != (survey.unit_type, survey.unit_name or unit.name):
+        unit.type = survey.unit_type
+        unit.name = survey.unit_name or unit.name
+        unit.save(only=[Unit.type, Unit.name])
+
+
+def survey_as_dict(survey):
+    """The stored record in the API's shape (design section 8), with flags and `suspect`."""
+    trainings = list(survey.trainings.order_by(Training.position))
+    index_of = {t.id: t.position for t in trainings}
+    purchases = list(survey.purchases.order_by(Purchase.position))
+    return {
+        "id": survey.id,
+        "client_uuid": survey.client_uuid,
+        "community": survey.community_id,
+        "unit": {"id": survey.unit_id, "type": survey.unit_type, "address": survey.unit.address,
+                 "name": survey.unit_name or None},
+        "visited_at": survey.visited_at.isoformat() + "+08:00",
+        "outcome": survey.outcome,
+        "trainings": [{
+            "institution": t.institution, "institution_phone": t.institution_phone,
+            "trainer_identity": t.trainer_identity, "mode": t.mode,
+            "date": t.date.isoformat() if t.date else None, "fee": str(from_fen(t.fee_fen)),
+            "content": t.content, "products_pitched": t.products_pitched,
+            "engineering_solicited": t.engineering_solicited,
+            "flags": t.flags.split(), "suspect": t.suspect,
+        } for t in trainings],
+        "purchases": [{
+            "product": p.product, "quantity": p.quantity, "amount": str(from_fen(p.amount_fen)),
+            "channel": p.channel, "training": index_of.get(p.training_id),
+            "ccc_mark": p.ccc_mark, "id_label": p.id_label, "sample_available": p.sample_available,
+        } for p in purchases],
+        "note": survey.note or None,
+        "suspect": survey.suspect,
+        "surveyor": survey.surveyor_id,
+        "created_at": survey.created_at.isoformat() + "+08:00",
+        "updated_at": survey.updated_at.isoformat() + "+08:00",
+    }
+
+
+def surveys_in_scope(user):
+    """The survey records this user may see (404 for any other)."""
+    return Survey.select().where(Survey.community.in_(user.community_codes()))

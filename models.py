@@ -1,0 +1,312 @@
+"""Peewee models: the organisation, people, units and survey records.
+
+One database object (`db`, a proxy bound by `bind_database`) serves SQLite and PostgreSQL. Money is kept
+as integer fen (分) so that sums in SQL are exact on both engines. Times are naive Asia/Shanghai wall-clock
+times: every user is in Shanghai, China has no daylight saving, and "as of day D" is then simply
+`visited_at < D + 1 day`.
+"""
+import datetime
+import secrets
+import uuid
+
+from peewee import (
+    SQL, AutoField, BooleanField, CharField, DatabaseProxy, DateField, DateTimeField, ForeignKeyField,
+    IntegerField, Model, SmallIntegerField, TextField, fn,
+)
+from playhouse.db_url import connect
+
+from domain.clock import now_local
+
+db = DatabaseProxy()
+
+# Applied on every new SQLite connection (reliability.md): WAL so that readers never block the writer,
+# NORMAL sync (survives an app crash), foreign keys enforced, and a busy timeout so that writers queue.
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": "normal",
+    "foreign_keys": 1,
+    "busy_timeout": 10000,
+    "cache_size": -16000,
+}
+
+
+def make_database(url):
+    """A peewee database for a `DATABASE_URL` (sqlite:///path or postgresql://…)."""
+    if url.startswith("sqlite"):
+        # lock_type IMMEDIATE: every db.atomic() takes the write lock at BEGIN, so two writers queue on
+        # busy_timeout instead of one failing with "database is locked" half-way through.
+        return connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
+    if url.startswith("postgres"):
+        url = "postgresql" + url[url.index(":"):]
+    return connect(url)
+
+
+def bind_database(url):
+    database = make_database(url)
+    db.initialize(database)
+    return database
+
+
+def is_sqlite():
+    from peewee import SqliteDatabase
+
+    return isinstance(db.obj, SqliteDatabase)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+# --- Organisation (design section 3) -----------------------------------------------------------------
+
+ORG_KINDS = ("district", "street", "community")
+
+
+class Org(BaseModel):
+    """A district, a 街镇 (street) or a 居委 (community), identified by its statistical division code."""
+
+    code = CharField(primary_key=True, max_length=16)
+    name = CharField(max_length=100)
+    kind = CharField(max_length=16)
+    parent = ForeignKeyField("self", null=True, backref="children",
+                             on_delete="RESTRICT")
+
+    def communities(self):
+        """The 居委 under this org (itself when it is one)."""
+        if self.kind == "community":
+            return Org.select().where(Org.code == self.code)
+        if self.kind == "street":
+            return Org.select().where((Org.kind == "community") & (Org.parent == self.code))
+        return Org.select().where(Org.kind == "community")
+
+    @property
+    def street(self):
+        if self.kind == "street":
+            return self
+        if self.kind == "community":
+            return self.parent
+        return None
+
+
+class Department(BaseModel):
+    code = CharField(primary_key=True, max_length=32)
+    name = CharField(max_length=100)
+
+
+# --- People ------------------------------------------------------------------------------------------
+
+ROLES = ("surveyor", "street", "district", "department")
+ROLE_LABELS = {"surveyor": "排摸员（居委/物业）", "street": "街镇管理员", "district": "区管理员", "department": "部门"}
+
+
+class User(BaseModel):
+    username = CharField(max_length=64, unique=True)
+    display_name = CharField(max_length=64, default="")
+    password_hash = CharField(max_length=256)
+    role = CharField(max_length=16)
+    org = ForeignKeyField(Org, null=True, on_delete="RESTRICT")
+    department = ForeignKeyField(Department, null=True, on_delete="RESTRICT")
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=now_local)
+
+    # flask-login protocol. `session_key` is set on the instance by the loader: the id flask-login keeps
+    # in the cookie is a server-side session row, so logging out really ends that session.
+    session_key = None
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self):
+        return True
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def get_id(self):
+        return self.session_key
+
+    @property
+    def label(self):
+        return self.display_name or self.username
+
+    def community_codes(self):
+        """A query of the 居委 codes this user may see (design section 3); empty for departments."""
+        if self.role == "department" or self.org_id is None:
+            return Org.select(Org.code).where(SQL("1 = 0"))
+        return self.org.communities().select(Org.code)
+
+    def can_see_community(self, code):
+        if self.role == "district":
+            return True
+        return self.community_codes().where(Org.code == code).exists()
+
+    def street_codes(self):
+        """The 街镇 codes in scope: one for a street user, all for the district."""
+        if self.role == "district":
+            return [o.code for o in Org.select(Org.code).where(Org.kind == "street").order_by(Org.code)]
+        if self.role == "street":
+            return [self.org_id]
+        return []
+
+
+class UserSession(BaseModel):
+    """A logged-in browser. Deleting the row logs that browser out, whatever its cookie says."""
+
+    key = CharField(primary_key=True, max_length=64, default=lambda: secrets.token_urlsafe(32))
+    user = ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+    created_at = DateTimeField(default=now_local)
+
+
+class ApiToken(BaseModel):
+    """A bearer token for scripts. Only its SHA-256 is stored; the token itself is shown once."""
+
+    user = ForeignKeyField(User, backref="tokens", on_delete="CASCADE")
+    name = CharField(max_length=64, default="")
+    token_hash = CharField(max_length=64, unique=True)
+    prefix = CharField(max_length=12)
+    created_at = DateTimeField(default=now_local)
+    last_used_at = DateTimeField(null=True)
+    revoked_at = DateTimeField(null=True)
+
+
+class AuditLog(BaseModel):
+    """Who did what to which record, and when (design section 3: every export and every change)."""
+
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    at = DateTimeField(default=now_local, index=True)
+    action = CharField(max_length=32)
+    object_type = CharField(max_length=32)
+    object_id = CharField(max_length=64, default="")
+    detail = TextField(default="")
+
+
+# --- Units and survey records (design sections 4, 6, 8) -------------------------------------------------
+
+UNIT_TYPES = {
+    "household": "居民户", "shop": "沿街商铺", "enterprise": "企业", "school": "学校/教育机构",
+    "elderly_care": "养老机构", "other": "其他单位",
+}
+
+
+class Building(BaseModel):
+    """A building (or lane) of a 居委 whose units were laid out once for all its workers."""
+
+    community = ForeignKeyField(Org, backref="buildings", on_delete="RESTRICT")
+    name = CharField(max_length=100)
+    created_at = DateTimeField(default=now_local)
+
+    class Meta:
+        indexes = ((("community", "name"), True),)
+
+
+class Unit(BaseModel):
+    """A household, shop or organisation: its 居委 plus its normalised address (design section 6)."""
+
+    community = ForeignKeyField(Org, backref="units", on_delete="RESTRICT")
+    building = ForeignKeyField(Building, null=True, backref="units", on_delete="SET NULL")
+    address = CharField(max_length=200)
+    address_key = CharField(max_length=200)
+    type = CharField(max_length=16, default="household")
+    name = CharField(max_length=100, default="")
+    position = IntegerField(default=0)  # order within its building
+    created_at = DateTimeField(default=now_local)
+
+    class Meta:
+        indexes = ((("community", "address_key"), True),)
+
+
+class Survey(BaseModel):
+    """One visit to a unit. The unit's state as of a day is its latest survey by `visited_at`."""
+
+    client_uuid = CharField(max_length=36, unique=True, default=lambda: str(uuid.uuid4()))
+    unit = ForeignKeyField(Unit, backref="surveys", on_delete="RESTRICT")
+    community = ForeignKeyField(Org, on_delete="RESTRICT")
+    surveyor = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    visited_at = DateTimeField()
+    outcome = CharField(max_length=16)
+    unit_type = CharField(max_length=16)
+    unit_name = CharField(max_length=100, default="")
+    note = TextField(default="")
+    trained = BooleanField(default=False)
+    suspect = BooleanField(default=False)
+    body_hash = CharField(max_length=64)  # of the body as first sent, to tell a replay from a conflict
+    created_at = DateTimeField(default=now_local)
+    updated_at = DateTimeField(default=now_local)
+
+    class Meta:
+        indexes = (
+            (("unit", "visited_at"), False),
+            (("community", "visited_at"), False),
+            (("surveyor", "created_at"), False),
+        )
+
+
+class Training(BaseModel):
+    survey = ForeignKeyField(Survey, backref="trainings", on_delete="CASCADE")
+    position = SmallIntegerField()
+    institution = CharField(max_length=200, default="")
+    institution_key = CharField(max_length=200, default="", index=True)
+    institution_phone = CharField(max_length=40, default="")
+    phone_digits = CharField(max_length=40, default="", index=True)
+    trainer_identity = CharField(max_length=16)
+    mode = CharField(max_length=16)
+    date = DateField(null=True)
+    fee_fen = IntegerField(default=0)
+    content = TextField(default="")
+    products_pitched = BooleanField(default=False)
+    engineering_solicited = BooleanField(default=False)
+    flags = CharField(max_length=200, default="")  # space-separated flag codes, derived on save
+    suspect = BooleanField(default=False)
+
+
+class Purchase(BaseModel):
+    survey = ForeignKeyField(Survey, backref="purchases", on_delete="CASCADE")
+    position = SmallIntegerField()
+    product = CharField(max_length=32)
+    quantity = IntegerField()
+    amount_fen = IntegerField(default=0)
+    channel = CharField(max_length=16)
+    training = ForeignKeyField(Training, null=True, backref="purchases", on_delete="SET NULL")
+    ccc_mark = BooleanField(null=True)
+    id_label = BooleanField(null=True)
+    sample_available = BooleanField(null=True)
+
+
+# --- Approved institutions (design section 5) ------------------------------------------------------------
+
+
+class ApprovedInstitution(BaseModel):
+    name = CharField(max_length=200)
+    name_key = CharField(max_length=200, index=True)
+    credit_code = CharField(max_length=18, default="", index=True)
+    address = CharField(max_length=200, default="")
+    phone = CharField(max_length=40, default="")
+    approval_no = CharField(max_length=64, default="")
+    valid_until = DateField(null=True)
+
+    @classmethod
+    def current(cls, on=None):
+        on = on or now_local().date()
+        return cls.select().where(cls.valid_until.is_null() | (cls.valid_until >= on))
+
+
+# --- Posters, public reports and triage (issue 3) ----------------------------------------------------------
+
+
+# --- Tables and the problem list (issue 4) ----------------------------------------------------------------
+
+
+ALL_MODELS = [
+    Org, Department, User, UserSession, ApiToken, AuditLog, Building, Unit, Survey, Training, Purchase,
+    ApprovedInstitution,
+]
+
+
+def audit(user, action, obj, detail=""):
+    AuditLog.create(user=user if getattr(user, "id", None) else None, action=action,
+                    object_type=type(obj).__name__.lower(), object_id=str(obj._pk), detail=detail)
+
+
+__all__ = ["db", "fn"]

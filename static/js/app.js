@@ -1,0 +1,1 @@
+// 排摸通: small progressive enhancements. Pages work without this file.

@@ -1,0 +1,31 @@
+"""What every template may use, and the one place that decides page or htmx fragment."""
+from decimal import Decimal
+
+from flask import render_template, request
+
+from domain import codes
+from domain import flags as red_flags
+
+
+def is_htmx():
+    # A history restore asks for the whole page even though htmx sends the request.
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
+
+
+def render(page, fragment, status=200, **context):
+    """Render the whole `page`, or only `fragment` when htmx asks; the page includes the fragment."""
+    return render_template(fragment if is_htmx() else page, **context), status
+
+
+def yuan(fen):
+    """Integer fen as a yuan amount with two decimals, e.g. 29800 → 298.00."""
+    return f"{(Decimal(fen or 0) / 100):,.2f}"
+
+
+def register_template_helpers(app):
+    app.jinja_env.globals.update(
+        UNIT_TYPES=codes.UNIT_TYPES, OUTCOMES=codes.OUTCOMES, MODES=codes.MODES,
+        TRAINER_IDENTITIES=codes.TRAINER_IDENTITIES, PRODUCTS=codes.PRODUCTS, CHANNELS=codes.CHANNELS,
+        PRODUCT_CHECKS=codes.PRODUCT_CHECKS, FLAGS=red_flags.FLAGS, describe_flags=red_flags.describe,
+    )
+    app.jinja_env.filters["yuan"] = yuan

@@ -1,0 +1,205 @@
+"""Fixtures: a fresh real database per test (SQLite, or PostgreSQL when TEST_DATABASE_URL says so),
+the app, a client, a CLI runner and helpers that read as what a user does.
+
+Each test gets its own database copied from a template migrated once per session: a file copy on SQLite,
+`CREATE DATABASE … TEMPLATE` on PostgreSQL. Both run the real migrations.
+"""
+import os
+import shutil
+import uuid
+
+import pytest
+
+from app import create_app
+from commands import upgrade_database
+from models import bind_database, db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+ON_POSTGRES = TEST_DATABASE_URL.startswith("postgres")
+CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production uses a million rounds
+    "WTF_CSRF_ENABLED": False,
+    "RATELIMIT_ENABLED": False,
+    "BASE_URL": "https://paimo.example.cn",
+}
+
+
+def _pg_url(name):
+    base = TEST_DATABASE_URL.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def _admin_sql(sql):
+    import psycopg
+
+    with psycopg.connect(_pg_url_for_psycopg("postgres"), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _pg_url_for_psycopg(name):
+    url = _pg_url(name)
+    return "postgresql" + url[url.index(":"):]
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """Migrate once per session; each test then copies this database."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    if ON_POSTGRES:
+        name = f"paimo_template_{worker}"
+        _admin_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        _admin_sql(f'CREATE DATABASE "{name}"')
+        bind_database(_pg_url(name))
+        upgrade_database()
+        db.close()
+        yield name
+        _admin_sql(f'DROP DATABASE IF EXISTS "{name}"')
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        bind_database(f"sqlite:///{path}")
+        upgrade_database()
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        yield str(path)
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path):
+    if ON_POSTGRES:
+        name = f"paimo_test_{uuid.uuid4().hex[:12]}"
+        _admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{database_template}"')
+        yield _pg_url(name)
+        if not db.is_closed():
+            db.close()
+        _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        path = tmp_path / "paimo.db"
+        shutil.copyfile(database_template, path)
+        yield f"sqlite:///{path}"
+        if not db.is_closed():
+            db.close()
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Build the app with extra configuration (e.g. CSRF or rate limits switched on)."""
+    def build(**overrides):
+        config = {**TEST_CONFIG, "DATABASE_URL": database_url, "UPLOAD_DIR": str(tmp_path / "uploads"),
+                  **overrides}
+        return create_app(config)
+    return build
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- the people and places of a small street ----------------------------------------------------------
+
+STREET = "310105001"  # 华阳路街道 (shipped default org)
+OTHER_STREET = "310105002"  # 江苏路街道
+COMMUNITY = "310105001001"
+COMMUNITY_2 = "310105001002"
+OTHER_COMMUNITY = "310105002001"
+PASSWORD = "correct-horse-1"
+
+
+@pytest.fixture
+def world(app):
+    """Three 居委 in two streets and a user of every role."""
+    from domain import accounts
+    from domain.org_import import import_orgs
+
+    import_orgs("code,name,parent_code\n"
+                f"{COMMUNITY},华阳一居委,{STREET}\n"
+                f"{COMMUNITY_2},华阳二居委,{STREET}\n"
+                f"{OTHER_COMMUNITY},江苏一居委,{OTHER_STREET}\n")
+    method = app.config["PASSWORD_HASH_METHOD"]
+    users = {
+        "surveyor": accounts.create_user("surveyor", "surveyor", COMMUNITY, PASSWORD, method),
+        "surveyor2": accounts.create_user("surveyor2", "surveyor", COMMUNITY_2, PASSWORD, method),
+        "other_surveyor": accounts.create_user("other_surveyor", "surveyor", OTHER_COMMUNITY, PASSWORD, method),
+        "street": accounts.create_user("street", "street", STREET, PASSWORD, method),
+        "other_street": accounts.create_user("other_street", "street", OTHER_STREET, PASSWORD, method),
+        "district": accounts.create_user("district", "district", "310105", PASSWORD, method),
+        "department": accounts.create_user("department", "department", "xiaofang", PASSWORD, method),
+    }
+    return users
+
+
+class Actions:
+    """What a user does, in words: log in, post a survey record."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username, password=PASSWORD):
+        return self.client.post("/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+    def post_survey(self, body, **kwargs):
+        return self.client.post("/api/v1/surveys", json=body, **kwargs)
+
+
+@pytest.fixture
+def actions(client):
+    return Actions(client)
+
+
+def survey_body(**overrides):
+    """A valid positive record as design section 8 shows it."""
+    body = {
+        "client_uuid": str(uuid.uuid4()),
+        "community": COMMUNITY,
+        "unit": {"type": "shop", "address": "长宁路100号", "name": "某某便利店"},
+        "visited_at": "2023-03-20T10:15:00+08:00",
+        "outcome": "surveyed",
+        "trainings": [
+            {"institution": "上海某某消防培训中心", "institution_phone": "021-6000 0000",
+             "trainer_identity": "firefighter", "mode": "door_to_door", "date": "2023-02-14",
+             "fee": "200.00", "content": "灭火器使用", "products_pitched": True, "engineering_solicited": False}
+        ],
+        "purchases": [
+            {"product": "fire_extinguisher", "quantity": 2, "amount": "560.00", "channel": "training",
+             "training": 0, "ccc_mark": False, "id_label": None, "sample_available": True}
+        ],
+        "note": "",
+    }
+    body.update(overrides)
+    return body
+
+
+def negative_body(address="长宁路1弄1号101室", **overrides):
+    body = {"client_uuid": str(uuid.uuid4()), "community": COMMUNITY,
+            "unit": {"type": "household", "address": address}, "visited_at": "2023-03-20T10:15:00+08:00",
+            "outcome": "surveyed", "trainings": [], "purchases": []}
+    body.update(overrides)
+    return body
+
+
+# --- browser tests (tests/browser) --------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": shutil.which("chromium") or "/usr/bin/chromium",
+            "args": CHROME_ARGS}
