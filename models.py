@@ -294,13 +294,83 @@ class ApprovedInstitution(BaseModel):
 
 # --- Posters, public reports and triage (issue 3) ----------------------------------------------------------
 
+REPORT_STATUSES = {"new": "新线索", "checking": "核查中", "confirmed": "已核实", "unfounded": "不属实", "referred": "已移交"}
+
+
+class Poster(BaseModel):
+    """A printed warning poster; its QR code encodes <BASE_URL>/r/<code> for as long as it hangs."""
+
+    code = CharField(max_length=16, unique=True)
+    community = ForeignKeyField(Org, backref="posters", on_delete="RESTRICT")
+    location = CharField(max_length=100)
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=now_local)
+    retired_at = DateTimeField(null=True)
+    scans = IntegerField(default=0)
+
+
+class Report(BaseModel):
+    """A resident's anonymous report of a suspect training or product (a 线索)."""
+
+    number = CharField(max_length=16, unique=True)  # 编号 shown on the receipt, for /r/status
+    poster = ForeignKeyField(Poster, null=True, backref="reports", on_delete="SET NULL")
+    community = ForeignKeyField(Org, null=True, backref="reports", on_delete="RESTRICT")
+    kinds = CharField(max_length=200, default="")  # space-separated codes of what happened
+    description = TextField()
+    institution = CharField(max_length=200, default="")
+    institution_key = CharField(max_length=200, default="", index=True)
+    institution_phone = CharField(max_length=40, default="")
+    phone_digits = CharField(max_length=40, default="", index=True)
+    happened_on = DateField(null=True)
+    place = CharField(max_length=200, default="")
+    amount_fen = IntegerField(default=0)
+    contact = CharField(max_length=100, default="")
+    status = CharField(max_length=16, default="new", index=True)
+    flags = CharField(max_length=200, default="")
+    suspect = BooleanField(default=False)
+    created_at = DateTimeField(default=now_local, index=True)
+    updated_at = DateTimeField(default=now_local)
+
+
+class ReportPhoto(BaseModel):
+    report = ForeignKeyField(Report, backref="photos", on_delete="CASCADE")
+    filename = CharField(max_length=64)  # random name under UPLOAD_DIR, never under static/
+    width = IntegerField()
+    height = IntegerField()
+    created_at = DateTimeField(default=now_local)
+
+
+class ReportEvent(BaseModel):
+    """A change of a report's status: who and when."""
+
+    report = ForeignKeyField(Report, backref="events", on_delete="CASCADE")
+    status = CharField(max_length=16)
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    at = DateTimeField(default=now_local)
+    note = TextField(default="")
+
+
+class Referral(BaseModel):
+    """A case handed to a department: a report, or an institution of the problem list (by its key)."""
+
+    department = ForeignKeyField(Department, backref="referrals", on_delete="RESTRICT")
+    report = ForeignKeyField(Report, null=True, backref="referrals", on_delete="CASCADE")
+    institution_key = CharField(max_length=200, default="", index=True)
+    community = ForeignKeyField(Org, null=True, on_delete="RESTRICT")  # where the case is, for scope
+    referred_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    referred_at = DateTimeField(default=now_local, index=True)
+    status = CharField(max_length=16, default="referred")
+    note = TextField(default="")
+    updated_at = DateTimeField(default=now_local)
+
+
 
 # --- Tables and the problem list (issue 4) ----------------------------------------------------------------
 
 
 ALL_MODELS = [
     Org, Department, User, UserSession, ApiToken, AuditLog, Building, Unit, Survey, Training, Purchase,
-    ApprovedInstitution,
+    ApprovedInstitution, Poster, Report, ReportPhoto, ReportEvent, Referral,
 ]
 
 

@@ -1,4 +1,4 @@
-"""The initial schema: organisation, people, units, survey records, approved institutions."""
+"""The initial schema: organisation, people, units, survey records, approved institutions, posters, reports, referrals."""
 from peewee import *
 
 
@@ -83,6 +83,19 @@ def up(migrator, db):
             indexes = ((('community', 'name'), True),)
     db.create_tables([Building])
 
+    class Poster(Model):
+        code = CharField(unique=True, max_length=16)
+        community = ForeignKeyField(Org, on_delete='RESTRICT')
+        location = CharField(max_length=100)
+        created_by = ForeignKeyField(User, null=True, on_delete='SET NULL')
+        created_at = DateTimeField()
+        retired_at = DateTimeField(null=True)
+        scans = IntegerField(default=0)
+        class Meta:
+            database = db
+            table_name = 'poster'
+    db.create_tables([Poster])
+
     class Unit(Model):
         community = ForeignKeyField(Org, on_delete='RESTRICT')
         building = ForeignKeyField(Building, null=True, on_delete='SET NULL')
@@ -156,6 +169,67 @@ def up(migrator, db):
             table_name = 'purchase'
     db.create_tables([Purchase])
 
+    class Report(Model):
+        number = CharField(unique=True, max_length=16)
+        poster = ForeignKeyField(Poster, null=True, on_delete='SET NULL')
+        community = ForeignKeyField(Org, null=True, on_delete='RESTRICT')
+        kinds = CharField(max_length=200, default='')
+        description = TextField()
+        institution = CharField(max_length=200, default='')
+        institution_key = CharField(index=True, max_length=200, default='')
+        institution_phone = CharField(max_length=40, default='')
+        phone_digits = CharField(index=True, max_length=40, default='')
+        happened_on = DateField(null=True)
+        place = CharField(max_length=200, default='')
+        amount_fen = IntegerField(default=0)
+        contact = CharField(max_length=100, default='')
+        status = CharField(index=True, max_length=16, default='new')
+        flags = CharField(max_length=200, default='')
+        suspect = BooleanField(default=False)
+        created_at = DateTimeField(index=True)
+        updated_at = DateTimeField()
+        class Meta:
+            database = db
+            table_name = 'report'
+    db.create_tables([Report])
+
+    class Referral(Model):
+        department = ForeignKeyField(Department, on_delete='RESTRICT')
+        report = ForeignKeyField(Report, null=True, on_delete='CASCADE')
+        institution_key = CharField(index=True, max_length=200, default='')
+        community = ForeignKeyField(Org, null=True, on_delete='RESTRICT')
+        referred_by = ForeignKeyField(User, null=True, on_delete='SET NULL')
+        referred_at = DateTimeField(index=True)
+        status = CharField(max_length=16, default='referred')
+        note = TextField(default='')
+        updated_at = DateTimeField()
+        class Meta:
+            database = db
+            table_name = 'referral'
+    db.create_tables([Referral])
+
+    class ReportEvent(Model):
+        report = ForeignKeyField(Report, on_delete='CASCADE')
+        status = CharField(max_length=16)
+        user = ForeignKeyField(User, null=True, on_delete='SET NULL')
+        at = DateTimeField()
+        note = TextField(default='')
+        class Meta:
+            database = db
+            table_name = 'report_event'
+    db.create_tables([ReportEvent])
+
+    class ReportPhoto(Model):
+        report = ForeignKeyField(Report, on_delete='CASCADE')
+        filename = CharField(max_length=64)
+        width = IntegerField()
+        height = IntegerField()
+        created_at = DateTimeField()
+        class Meta:
+            database = db
+            table_name = 'report_photo'
+    db.create_tables([ReportPhoto])
+
     class UserSession(Model):
         key = CharField(primary_key=True, max_length=64)
         user = ForeignKeyField(User, on_delete='CASCADE')
@@ -168,10 +242,15 @@ def up(migrator, db):
 
 def down(migrator, db):
     migrator.migrate(migrator.drop_table('user_session'))
+    migrator.migrate(migrator.drop_table('report_photo'))
+    migrator.migrate(migrator.drop_table('report_event'))
+    migrator.migrate(migrator.drop_table('referral'))
+    migrator.migrate(migrator.drop_table('report'))
     migrator.migrate(migrator.drop_table('purchase'))
     migrator.migrate(migrator.drop_table('training'))
     migrator.migrate(migrator.drop_table('survey'))
     migrator.migrate(migrator.drop_table('unit'))
+    migrator.migrate(migrator.drop_table('poster'))
     migrator.migrate(migrator.drop_table('building'))
     migrator.migrate(migrator.drop_table('audit_log'))
     migrator.migrate(migrator.drop_table('approved_institution'))

@@ -125,6 +125,10 @@ PASSWORD = "correct-horse-1"
 @pytest.fixture
 def world(app):
     """Three 居委 in two streets and a user of every role."""
+    return make_world(app)
+
+
+def make_world(app):
     from domain import accounts
     from domain.org_import import import_orgs
 
@@ -203,3 +207,62 @@ def negative_body(address="长宁路1弄1号101室", **overrides):
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": shutil.which("chromium") or "/usr/bin/chromium",
             "args": CHROME_ARGS}
+
+
+class LiveServer:
+    def __init__(self, app, server, thread):
+        self.app, self.server, self.thread = app, server, thread
+        self.url = f"http://127.0.0.1:{server.server_port}"
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+def start_live_server(app, port=0):
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return LiveServer(app, server, thread)
+
+
+@pytest.fixture
+def live_server(make_app):
+    """The real app over HTTP for Chromium, with CSRF on as in production (rate limits off)."""
+    app = make_app(WTF_CSRF_ENABLED=True, BASE_URL="http://127.0.0.1")
+    server = start_live_server(app)
+    app.config["BASE_URL"] = server.url
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def live_world(live_server):
+    """The `world` users and 居委 in the live server's database."""
+    with live_server.app.app_context():
+        from models import db
+
+        users = make_world(live_server.app)
+        db.close()
+    return users
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
+         "user_agent": "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
+                       "Chrome/116.0.0.0 Mobile Safari/537.36"}
+WECHAT_UA = ("Mozilla/5.0 (Linux; Android 13; V2055A Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like "
+             "Gecko) Version/4.0 Chrome/107.0.5304.141 Mobile Safari/537.36 XWEB/5127 MMWEBSDK/20230504 "
+             "MMWEBID/1234 MicroMessenger/8.0.37.2380(0x2800253D) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN")
+
+
+@pytest.fixture
+def phone(browser):
+    """A page in a phone-sized Chromium context."""
+    context = browser.new_context(**PHONE, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
