@@ -59,9 +59,9 @@ def _instance_secret(instance_path):
 
 
 def _register_blueprints(app):
-    from blueprints import api, auth, cases, check, main, posters, report, survey, tables
+    from blueprints import api, auth, cases, check, main, posters, pwa, report, survey, tables
 
-    for module in (auth, main, survey, api, posters, report, check, cases, tables):
+    for module in (auth, main, survey, api, posters, report, check, cases, tables, pwa):
         app.register_blueprint(module.bp)
 
 
@@ -72,6 +72,9 @@ def _bearer_token():
 
 @login_manager.user_loader
 def _load_user(session_key):
+    # A call with a bearer token is that token's user, whatever cookie rides along (it also skipped CSRF).
+    if _bearer_token() is not None:
+        return None
     return accounts.user_for_session(session_key)
 
 

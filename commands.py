@@ -1,5 +1,4 @@
 """The command line (design section 7), as `flask --app app <command>`."""
-import getpass
 import os
 import sqlite3
 
@@ -53,9 +52,7 @@ def register_commands(app):
     def create_user(username, role, org_code, password, display_name):
         """Create a user with a role at an org."""
         if password is None:
-            password = getpass.getpass("密码：")
-            if password != getpass.getpass("再输入一次："):
-                raise click.ClickException("两次输入的密码不一致")
+            password = click.prompt("密码", hide_input=True, confirmation_prompt="再输入一次")
         try:
             user = accounts.create_user(username, role, org_code, password, app.config["PASSWORD_HASH_METHOD"],
                                         display_name)

@@ -89,7 +89,10 @@ def user_for_token(token):
            .first())
     if row is None:
         return None
-    ApiToken.update(last_used_at=now_local()).where(ApiToken.id == row.id).execute()
+    now = now_local()
+    # Note the use at most every few minutes: a write per API call would be a write on every sync.
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
+        ApiToken.update(last_used_at=now).where(ApiToken.id == row.id).execute()
     return row.user
 
 

@@ -97,9 +97,9 @@ def make_app(database_url, tmp_path):
 
 @pytest.fixture
 def app(make_app):
-    app = make_app()
-    with app.app_context():
-        yield app
+    # No app context stays pushed: a request would then reuse it and its `g` (where flask-login keeps the
+    # user), so one request's login would leak into the next. Tests that need a context push their own.
+    return make_app()
 
 
 @pytest.fixture

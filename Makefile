@@ -1,0 +1,51 @@
+# 排摸通 (Paimo). The two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test test-sqlite test-postgres venv system-deps bench clean
+
+# Venv, install, migrate, demo data (once), serve, and say where to log in.
+run: $(VENV)/.installed
+	$(FLASK) init-db
+	@if [ ! -f instance/.demo-loaded ]; then $(FLASK) load-demo && touch instance/.demo-loaded; \
+	 else $(FLASK) load-demo; fi
+	@echo ""
+	@echo "排摸通 is serving on http://$(HOST):$(PORT)/login  — log in with one of the demo accounts above."
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - 'app:create_app()'
+
+$(VENV)/.installed: requirements.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements.txt requirements-test.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+venv: $(VENV)/.installed-test
+
+# Debian packages the tests need (Chromium, CJK fonts, zbar, PostgreSQL); installs only what is missing.
+system-deps:
+	@bash tools/system-deps.sh
+
+# Everything the tests need, then all tests: on SQLite, then again on a throwaway PostgreSQL cluster.
+test: venv system-deps
+	$(MAKE) test-sqlite
+	$(MAKE) test-postgres
+
+test-sqlite:
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-postgres:
+	pg_virtualenv -v 15 sh -c 'TEST_DATABASE_URL=postgresql:///postgres $(BIN)/python -m pytest -q $(PYTEST_ARGS)'
+
+bench: venv
+	$(BIN)/python bench/table1.py --units 30000
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,1 @@
+// 排摸通 offline outbox (issue 5): placeholder.
