@@ -42,6 +42,8 @@ def make_database(url):
 
 
 def bind_database(url):
+    if db.obj is not None and not db.obj.is_closed():
+        db.obj.close()  # rebinding (tests, CLI): don't leave this thread's old connection open
     database = make_database(url)
     db.initialize(database)
     return database
