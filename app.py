@@ -2,7 +2,7 @@
 import os
 import secrets
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_login import current_user
 
 from config import Config
@@ -75,7 +75,7 @@ def _load_user(session_key):
     # A call with a bearer token is that token's user, whatever cookie rides along (it also skipped CSRF).
     if _bearer_token() is not None:
         return None
-    return accounts.user_for_session(session_key)
+    return accounts.user_for_session(session_key, current_app.config["PERMANENT_SESSION_LIFETIME"])
 
 
 @login_manager.request_loader

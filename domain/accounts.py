@@ -1,4 +1,5 @@
 """People: creating users, checking passwords, server-side sessions and API tokens."""
+import datetime
 import hashlib
 import secrets
 
@@ -58,9 +59,12 @@ def start_session(user):
     return user
 
 
-def user_for_session(key):
+def user_for_session(key, max_age_seconds):
+    """The user of a live server-side session; sessions end after `max_age_seconds` whatever the cookie says."""
+    oldest = now_local() - datetime.timedelta(seconds=max_age_seconds)
     row = (UserSession.select(UserSession, User).join(User)
-           .where((UserSession.key == key) & (User.active == True)).first())  # noqa: E712
+           .where((UserSession.key == key) & (User.active == True) & (UserSession.created_at > oldest))  # noqa: E712
+           .first())
     if row is None:
         return None
     user = row.user

@@ -156,3 +156,16 @@ def test_errors_are_json_for_the_api_and_pages_for_people(world, client):
     assert client.get("/api/v1/nothing-here").get_json()["error"] == "404"
     page = client.get("/nothing-here")
     assert page.status_code == 404 and "找不到" in page.get_data(as_text=True)
+
+
+def test_a_session_ends_after_a_working_day_on_the_server(world, client, actions):
+    import datetime
+
+    from models import UserSession
+
+    actions.login("surveyor")
+    assert client.get("/api/v1/me").status_code == 200
+    from domain.clock import now_local
+
+    UserSession.update(created_at=now_local() - datetime.timedelta(hours=13)).execute()
+    assert client.get("/api/v1/me").status_code == 401
