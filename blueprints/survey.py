@@ -1,23 +1,228 @@
-"""Door-to-door survey screens (placeholder until the survey UI lands)."""
-from flask import Blueprint
-from flask_login import login_required
+"""Door-to-door survey screens: a 居委's buildings and units, one-tap visits, the full record form,
+today's records with corrections, and progress. Forms post the API's record fields (domain/survey_form.py),
+so the form and the API share one validation path."""
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from domain import survey_form, units
+from domain.clock import today_local
+from domain.survey_store import survey_as_dict, surveys_in_scope
+from models import Building, Org, Survey
+from templating import is_htmx, render
 
 bp = Blueprint("survey", __name__, url_prefix="/survey")
+
+QUICK_OUTCOMES = (("surveyed", "已排摸·无培训无购买"), ("absent", "无人在家"), ("refused", "拒绝配合"))
+
+
+@bp.context_processor
+def survey_helpers():
+    return {"new_uuid": lambda: str(uuid.uuid4()), "visit_time": survey_form.visit_time,
+            "state_label": units.state_label, "QUICK_OUTCOMES": QUICK_OUTCOMES}
+
+
+# --- scope helpers -----------------------------------------------------------------------------------------
+
+def community_or_404(code):
+    community = Org.get_or_none((Org.code == code) & (Org.kind == "community"))
+    if community is None or not current_user.can_see_community(code):
+        abort(404)
+    return community
+
+
+def chosen_community():
+    """The 居委 a page is about: a surveyor's own, or the one a street/district user picked (None: not yet)."""
+    if current_user.role == "surveyor":
+        return current_user.org
+    code = request.values.get("community", "")
+    return community_or_404(code) if code else None
+
+
+def building_or_404(building_id):
+    building = Building.get_or_none(Building.id == building_id)
+    if building is None or not current_user.can_see_community(building.community_id):
+        abort(404)
+    return building
+
+
+def unit_or_404(unit_id):
+    unit = units.unit_with_state(unit_id, current_user.community_codes())
+    if unit is None:
+        abort(404)
+    return unit
+
+
+def survey_or_404(survey_id):
+    survey = surveys_in_scope(current_user).where(Survey.id == survey_id).first()
+    if survey is None:
+        abort(404)
+    return survey
+
+
+def back_to(unit):
+    if unit.building_id:
+        return url_for("survey.building", building_id=unit.building_id)
+    return url_for("survey.index", community=unit.community_id)
+
+
+# --- the 居委: buildings, laying out, adding an address ------------------------------------------------------
+
+def render_index(community, status=200, layout_errors=None, unit_errors=None):
+    scope = Org.select().where((Org.kind == "community") & Org.code.in_(current_user.community_codes()))
+    return render_template(
+        "survey/index.html", community=community, communities=scope.order_by(Org.code),
+        buildings=units.building_progress(community) if community else [],
+        loose_units=list(units.loose_units(community)) if community else [],
+        form=request.form, layout_errors=layout_errors or {}, unit_errors=unit_errors or {}), status
 
 
 @bp.get("/")
 @login_required
 def index():
-    return "排摸"
+    return render_index(chosen_community())
+
+
+@bp.post("/buildings")
+@login_required
+def lay_out():
+    community = chosen_community() or abort(404)
+    name, addresses, errors = units.parse_layout(request.form)
+    if errors:
+        return render_index(community, 422, layout_errors=errors)
+    building, added = units.lay_out_building(current_user, community, name, addresses)
+    flash(f"{building.name}：新增 {added} 户，共 {building.units.count()} 户")
+    return redirect(url_for("survey.building", building_id=building.id), 303)
+
+
+@bp.post("/units")
+@login_required
+def add_unit():
+    community = chosen_community() or abort(404)
+    unit, errors = units.parse_single_unit(request.form)
+    if errors:
+        return render_index(community, 422, unit_errors=errors)
+    found = units.add_single_unit(current_user, community, unit)
+    flash(f"已添加：{found.address}")
+    return redirect(url_for("survey.index", community=community.code), 303)
+
+
+@bp.get("/buildings/<int:building_id>")
+@login_required
+def building(building_id):
+    building = building_or_404(building_id)
+    return render_template("survey/building.html", building=building,
+                           units=list(units.building_units(building)))
+
+
+# --- one-tap visits ---------------------------------------------------------------------------------------
+
+@bp.post("/units/<int:unit_id>/quick")
+@login_required
+def quick_record(unit_id):
+    unit = unit_or_404(unit_id)
+    survey, errors = survey_form.save_form(current_user, request.form)
+    message = "；".join(errors.values()) if errors else None
+    if is_htmx():
+        return render_template("survey/_unit_row.html", unit=unit_or_404(unit_id), row_message=message), \
+            422 if errors else 200
+    flash(message or f"已记录：{unit.address} {units.state_label(survey.outcome)}")
+    return redirect(back_to(unit), 303)
+
+
+# --- the full record form ---------------------------------------------------------------------------------
+
+def render_record_form(unit, values, errors=None, status=200, survey=None):
+    errors = errors or {}
+    _, flags = survey_form.preview_form(values)
+    return render_template(
+        "survey/record_form.html", unit=unit, survey=survey, values=values, errors=errors, flag_sets=flags,
+        trainings=survey_form.count_items(values, "trainings"), purchases=survey_form.count_items(values, "purchases"),
+        institutions=units.institution_suggestions(unit.community_id),
+        action=request.path), status
+
+
+def with_one_more(form):
+    """The form values with one more blank training or purchase block (增加 without JavaScript)."""
+    values = form.to_dict()
+    kind = form.get("add")
+    if kind in ("trainings", "purchases"):
+        values[f"{kind}.{survey_form.count_items(values, kind)}.new"] = ""
+    return values
+
+
+@bp.route("/units/<int:unit_id>/record", methods=["GET", "POST"])
+@login_required
+def record_form(unit_id):
+    unit = unit_or_404(unit_id)
+    if request.method == "GET":
+        return render_record_form(unit, survey_form.new_form_values(unit))
+    if request.form.get("add"):
+        return render_record_form(unit, with_one_more(request.form))
+    survey, errors = survey_form.save_form(current_user, request.form)
+    if errors:
+        return render_record_form(unit, request.form.to_dict(), errors, 422)
+    flash(f"已保存：{unit.address}")
+    return redirect(url_for("survey.record", survey_id=survey.id), 303)
+
+
+@bp.post("/preview")
+@login_required
+def preview():
+    errors, flags = survey_form.preview_form(request.form)
+    names = sorted((set(request.form.keys()) - set(survey_form.NOT_RECORD_FIELDS)) | set(errors))
+    return render_template("survey/_preview.html", errors=errors, flag_sets=flags, names=names)
+
+
+@bp.get("/form/<any(trainings, purchases):kind>")
+@login_required
+def form_block(kind):
+    """One more training or purchase block for htmx, numbered after those already on the form."""
+    values = request.args.to_dict()
+    index = survey_form.count_items(values, kind)
+    return render_template("survey/_add_block.html", kind=kind, i=index, values={}, errors={},
+                           trainings=survey_form.count_items(values, "trainings"),
+                           purchases=survey_form.count_items(values, "purchases"))
+
+
+# --- stored records: view, today's list, correction --------------------------------------------------------
+
+@bp.get("/records/<int:survey_id>")
+@login_required
+def record(survey_id):
+    survey = survey_or_404(survey_id)
+    stored = survey_as_dict(survey)
+    return render_template("survey/record.html", survey=survey, stored=stored,
+                           flag_sets=survey_form.flag_sets(stored["trainings"],
+                                                           [t["flags"] for t in stored["trainings"]]))
+
+
+@bp.route("/records/<int:survey_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(survey_id):
+    survey = survey_or_404(survey_id)
+    unit = unit_or_404(survey.unit_id)
+    if request.method == "GET":
+        return render_record_form(unit, survey_form.record_to_form(survey_as_dict(survey)), survey=survey)
+    if request.form.get("add"):
+        return render_record_form(unit, with_one_more(request.form), survey=survey)
+    corrected, errors = survey_form.correct_form(current_user, survey, request.form)
+    if errors:
+        return render_record_form(unit, request.form.to_dict(), errors, 422, survey=survey)
+    flash("已更正")
+    return redirect(url_for("survey.record", survey_id=corrected.id), 303)
 
 
 @bp.get("/today")
 @login_required
 def today():
-    return "今日记录"
+    day = today_local()
+    records, flags = units.records_of_day(current_user, day)
+    return render_template("survey/today.html", records=records, flags=flags, day=day)
 
 
 @bp.get("/progress")
 @login_required
 def progress():
-    return "进度"
+    return render_template("survey/progress.html", rows=units.community_progress(current_user.community_codes()))

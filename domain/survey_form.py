@@ -1,0 +1,151 @@
+"""The survey form and the API record are one shape: a form field is named by its record path in dotted
+form (`trainings.0.fee`), so a submitted form turns into the API's JSON body generically and then goes
+through the same `parse_record` as a device's record. Error paths of `parse_record` are then exactly the
+names of the form fields, which is how each message lands at its field.
+
+Rules of the conversion (the offline outbox applies the same ones):
+- a segment made of digits is a list index; items are kept in index order;
+- values stay strings (checkboxes send "true", tri-state selects ""/"true"/"false"); parse_record reads them;
+- trailing list items whose every value is empty are dropped: a block the worker added but left blank.
+  Only trailing ones, so the index a purchase uses to name its training never shifts.
+"""
+import uuid
+
+from domain.clock import now_local
+from domain.flags import is_suspect
+from domain.survey_record import parse_record
+from domain.survey_store import Conflict, ScopeError, correct_record, record_flags, store_record
+
+# Form controls that are not part of the record.
+NOT_RECORD_FIELDS = ("csrf_token", "add")
+
+
+def _insert(tree, parts, value):
+    head, rest = parts[0], parts[1:]
+    key = int(head) if head.isdigit() else head
+    if not rest:
+        tree[key] = value
+        return
+    child = tree.get(key)
+    if not isinstance(child, dict):
+        child = tree[key] = {}
+    _insert(child, rest, value)
+
+
+def _is_blank(value):
+    if isinstance(value, dict):
+        return all(_is_blank(v) for v in value.values())
+    return value in ("", None)
+
+
+def _listify(node):
+    """Dicts whose keys are all ints become lists in index order (trailing blank items dropped)."""
+    if not isinstance(node, dict):
+        return node
+    converted = {k: _listify(v) for k, v in node.items()}
+    if converted and all(isinstance(k, int) for k in converted):
+        items = [converted[k] for k in sorted(converted)]
+        while items and _is_blank(items[-1]):
+            items.pop()
+        return items
+    return converted
+
+
+def form_to_body(form):
+    """A submitted form (a MultiDict or dict of dotted names) as the API's record body."""
+    tree = {}
+    for name in form.keys():
+        if name in NOT_RECORD_FIELDS or not name:
+            continue
+        parts = name.split(".")
+        if any(part == "" for part in parts):
+            continue
+        _insert(tree, parts, form.get(name))
+    return _listify(tree)
+
+
+def _flatten(value, prefix, out):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(item, f"{prefix}.{key}" if prefix else str(key), out)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _flatten(item, f"{prefix}.{index}", out)
+    elif isinstance(value, bool):
+        out[prefix] = "true" if value else "false"
+    else:
+        out[prefix] = "" if value is None else str(value)
+    return out
+
+
+def record_to_form(record):
+    """A stored record (survey_as_dict) as flat form values keyed by dotted name, for the edit form."""
+    return _flatten(record, "", {})
+
+
+def count_items(values, name):
+    """How many `name` blocks (trainings or purchases) the form values hold: highest index + 1."""
+    indexes = set()
+    for key in values:
+        parts = key.split(".")
+        if len(parts) > 2 and parts[0] == name and parts[1].isdigit():
+            indexes.add(int(parts[1]))
+    return max(indexes) + 1 if indexes else 0
+
+
+def visit_time():
+    """The visit time a form is rendered with: now in Shanghai, ISO with its +08:00 offset."""
+    return now_local().isoformat() + "+08:00"
+
+
+def new_form_values(unit, outcome="surveyed"):
+    """Form values for a fresh record of `unit`: a new client_uuid, the visit time, the unit's fields."""
+    return {"client_uuid": str(uuid.uuid4()), "community": unit.community_id, "unit.type": unit.type,
+            "unit.address": unit.address, "unit.name": unit.name or "", "visited_at": visit_time(),
+            "outcome": outcome, "note": ""}
+
+
+# --- saving and previewing a submitted form (one validation path with the API) ---------------------------
+
+CONFLICT_MESSAGE = "这条记录已保存过、内容不同；如需修改，请在今日记录里点“更正”"
+
+
+def save_form(user, form):
+    """Store the record a form describes. Returns (survey or None, errors keyed by field name)."""
+    record, errors = parse_record(form_to_body(form))
+    if errors:
+        return None, errors
+    try:
+        survey, _created = store_record(user, record)
+    except ScopeError as exc:
+        return None, exc.errors
+    except Conflict:
+        return None, {"client_uuid": CONFLICT_MESSAGE}
+    return survey, {}
+
+
+def correct_form(user, survey, form):
+    """An explicit, audited correction of a stored record from the edit form. Returns (survey, errors)."""
+    record, errors = parse_record(form_to_body(form))
+    if not errors and record["client_uuid"] != survey.client_uuid:
+        errors = {"client_uuid": "记录编号不符，请刷新后重试"}
+    if errors:
+        return None, errors
+    try:
+        return correct_record(user, survey, record), {}
+    except ScopeError as exc:
+        return None, exc.errors
+
+
+def preview_form(form):
+    """(errors, flag sets) for a form being filled in: what saving it now would say, without saving."""
+    record, errors = parse_record(form_to_body(form))
+    trainings = [t if isinstance(t, dict) else {} for t in record["trainings"]]
+    return errors, flag_sets(trainings, record_flags({**record, "trainings": trainings}))
+
+
+def flag_sets(trainings, flags_per_training):
+    """[{index, institution, flags, suspect}] for showing each training's red flags with their reasons."""
+    return [{"index": index, "institution": training.get("institution") or "", "flags": list(flags),
+             "suspect": is_suspect(flags)}
+            for index, (training, flags) in enumerate(zip(trainings, flags_per_training))]
