@@ -9,11 +9,11 @@ import uuid
 
 from domain import accounts
 from domain.clock import now_local
-from domain.normalise import address_key
 from domain.org_import import import_orgs
 from domain.survey_record import parse_record
 from domain.survey_store import store_record
-from models import Building, Unit, User, db
+from domain.units import floor_addresses, lay_out_building
+from models import Unit, User, db
 
 DEMO_STREET = "310105001"  # 华阳路街道
 DEMO_COMMUNITIES = [
@@ -50,24 +50,14 @@ def load_demo_data(hash_method, seed=2023):
             users[username] = accounts.create_user(username, role, org, password, hash_method, display_name=label)
         for code, _ in DEMO_COMMUNITIES:
             for lane in (1, 2):
-                _lay_out_building(code, f"长宁路{lane * 100}弄{lane}号楼", floors=6, per_floor=2)
+                name = f"长宁路{lane * 100}弄{lane}号楼"
+                lay_out_building(None, code, name, floor_addresses(name, floors=6, per_floor=2))
     surveyors = {"310105001001": users["juwei1"], "310105001002": users["juwei2"]}
     for code, surveyor in surveyors.items():
         units = list(Unit.select().where(Unit.community == code).order_by(Unit.position))
         for index, unit in enumerate(units[: int(len(units) * 0.7)]):
             store_record(surveyor, _demo_record(rng, code, unit, index))
     return True
-
-
-def _lay_out_building(community, name, floors, per_floor):
-    building = Building.create(community=community, name=name)
-    rows = []
-    for floor in range(1, floors + 1):
-        for room in range(1, per_floor + 1):
-            address = f"{name}{floor}{room:02d}室"
-            rows.append({"community": community, "building": building, "address": address,
-                         "address_key": address_key(address), "type": "household", "position": len(rows)})
-    Unit.insert_many(rows).execute()
 
 
 def _demo_record(rng, community, unit, index):
