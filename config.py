@@ -43,5 +43,7 @@ class Config:
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")
     RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "5 per minute;20 per hour")
     RATELIMIT_PUBLIC = os.environ.get("RATELIMIT_PUBLIC", "10 per minute;60 per hour")
+    # Per poster as well as per address: a poster is one lobby, and a flood from it is not residents.
+    RATELIMIT_POSTER = os.environ.get("RATELIMIT_POSTER", "20 per hour;100 per day")
 
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024

@@ -317,6 +317,8 @@ class Report(BaseModel):
     number = CharField(max_length=16, unique=True)  # 编号 shown on the receipt, for /r/status
     poster = ForeignKeyField(Poster, null=True, backref="reports", on_delete="SET NULL")
     community = ForeignKeyField(Org, null=True, backref="reports", on_delete="RESTRICT")
+    # The 街镇 a resident picked on /r without knowing the 居委 (else the 居委's street; None: district queue).
+    street = ForeignKeyField(Org, null=True, backref="street_reports", on_delete="RESTRICT")
     kinds = CharField(max_length=200, default="")  # space-separated codes of what happened
     description = TextField()
     institution = CharField(max_length=200, default="")
@@ -369,10 +371,31 @@ class Referral(BaseModel):
 
 # --- Tables and the problem list (issue 4) ----------------------------------------------------------------
 
+INSTITUTION_DECISIONS = {"merge": "合并", "split": "拆分"}
+
+
+class InstitutionDecision(BaseModel):
+    """The district's manual correction of the problem list's matching (design section 5), on top of the rules.
+
+    Keys are mention identifiers: "n:<normalised name>" or "p:<phone digits>". `merge` joins the groups
+    holding key_a and key_b; `split` cuts the link a name (key_a) and a phone (key_b) make between mentions.
+    """
+
+    kind = CharField(max_length=8)
+    key_a = CharField(max_length=220)
+    key_b = CharField(max_length=220)
+    note = TextField(default="")
+    decided_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    decided_at = DateTimeField(default=now_local)
+
+    class Meta:
+        indexes = ((("kind", "key_a", "key_b"), True),)
+
 
 ALL_MODELS = [
     Org, Department, User, UserSession, ApiToken, AuditLog, Building, Unit, Survey, Training, Purchase,
     ApprovedInstitution, Poster, Report, ReportPhoto, ReportEvent, Referral,
+    InstitutionDecision,
 ]
 
 

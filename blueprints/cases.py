@@ -1,4 +1,87 @@
-"""Placeholder: filled in by its issue."""
-from flask import Blueprint
+"""Triage of residents' reports (线索): the queue with filters, a report with its flags and photos, status
+changes with who and when, referral to a department. Staff see the reports of their 居委/street/district;
+a department sees the reports referred to it. Outside scope everything is 404, photos included."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
 
-bp = Blueprint("cases", __name__, cli_group=None)  # its commands are top-level: flask --app app …
+from domain import reports, uploads
+from models import REPORT_STATUSES, Department, Org, Referral, Report, ReportPhoto
+from templating import render
+
+bp = Blueprint("cases", __name__, url_prefix="/cases", cli_group=None)  # its commands are top-level
+
+
+def report_or_404(number):
+    report = reports.reports_in_scope(current_user).where(Report.number == number).first()
+    if report is None:
+        abort(404)
+    return report
+
+
+def scope_communities():
+    return Org.select().where((Org.kind == "community") & Org.code.in_(current_user.community_codes())).order_by(Org.code)
+
+
+@bp.get("/")
+@login_required
+def index():
+    status, community = request.args.get("status", ""), request.args.get("community", "")
+    found = reports.queue(current_user, status, community).limit(500)
+    return render("cases/index.html", "cases/_rows.html", reports=found, chosen_status=status, community=community,
+                  communities=scope_communities(), statuses=REPORT_STATUSES, place_label=reports.place_label)
+
+
+def render_detail(report, error=None, status=200):
+    referrals = report.referrals.join(Department).order_by(Referral.referred_at)
+    return render_template(
+        "cases/detail.html", report=report, history=reports.history(report), photos=list(report.photos),
+        referrals=referrals, departments=Department.select().order_by(Department.name), error=error,
+        next_statuses=reports.TRANSITIONS.get(report.status, ()) if reports.can_triage(current_user) else (),
+        labels=reports.TRANSITION_LABELS, statuses=REPORT_STATUSES, kinds=reports.KINDS,
+        place_label=reports.place_label(report)), status
+
+
+@bp.get("/<number>")
+@login_required
+def detail(number):
+    return render_detail(report_or_404(number))
+
+
+@bp.post("/<number>/status")
+@login_required
+def change_status(number):
+    report = report_or_404(number)
+    try:
+        reports.change_status(current_user, report, request.form.get("status", ""), request.form.get("note", ""))
+    except reports.TriageError as exc:
+        return render_detail(report, str(exc), 422)
+    flash(f"线索 {report.number}：{REPORT_STATUSES[report.status]}")
+    return redirect(url_for("cases.detail", number=report.number), 303)
+
+
+@bp.post("/<number>/refer")
+@login_required
+def refer(number):
+    report = report_or_404(number)
+    try:
+        referral = reports.refer(current_user, report, request.form.get("department", ""), request.form.get("note", ""))
+    except reports.TriageError as exc:
+        return render_detail(report, str(exc), 422)
+    flash(f"线索 {report.number} 已移交{referral.department.name}")
+    return redirect(url_for("cases.detail", number=report.number), 303)
+
+
+@bp.get("/<number>/photos/<int:photo_id>.jpg")
+@login_required
+def photo(number, photo_id):
+    report = report_or_404(number)
+    found = ReportPhoto.get_or_none((ReportPhoto.id == photo_id) & (ReportPhoto.report == report))
+    if found is None:
+        abort(404)
+    try:
+        path = uploads.photo_path(current_app.config["UPLOAD_DIR"], found.filename)
+        response = send_file(path, mimetype="image/jpeg", max_age=0)
+    except (uploads.PhotoError, FileNotFoundError):
+        abort(404)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

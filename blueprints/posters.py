@@ -1,4 +1,128 @@
-"""Placeholder: filled in by its issue."""
-from flask import Blueprint
+"""Warning posters: staff of a 居委 (and its street and the district) make, list, print and retire them; each
+poster's QR code (PNG, SVG) and a shareable image; `create-poster COMMUNITY_CODE LOCATION` on the command line."""
+import click
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
-bp = Blueprint("posters", __name__, cli_group=None)  # its commands are top-level: flask --app app …
+from domain import posters
+from models import Org, audit
+
+bp = Blueprint("posters", __name__, url_prefix="/posters", cli_group=None)  # commands: flask --app app …
+
+
+def poster_or_404(code):
+    poster = posters.poster_by_code(code)
+    if poster is None or not current_user.can_see_community(poster.community_id):
+        abort(404)
+    return poster
+
+
+def staff_only():
+    if current_user.role not in ("surveyor", "street", "district"):
+        abort(404)
+
+
+def scope_communities():
+    return Org.select().where((Org.kind == "community") & Org.code.in_(current_user.community_codes())).order_by(Org.code)
+
+
+def url_of(poster):
+    return posters.report_url(current_app.config["BASE_URL"], poster.code)
+
+
+def render_index(errors=None, form=None, status=200):
+    community = request.args.get("community", "")
+    return render_template("posters/index.html", posters=posters.posters_in_scope(current_user, community),
+                           communities=scope_communities(), community=community, errors=errors or {},
+                           form=form or {}), status
+
+
+@bp.get("/")
+@login_required
+def index():
+    staff_only()
+    return render_index()
+
+
+@bp.post("/")
+@login_required
+def create():
+    staff_only()
+    community = current_user.org_id if current_user.role == "surveyor" else request.form.get("community", "")
+    try:
+        poster = posters.create_poster(current_user, community, request.form.get("location"))
+    except posters.PosterError as exc:
+        return render_index(exc.errors, request.form, 422)
+    flash(f"已生成海报 {poster.code}：{poster.location}")
+    return redirect(url_for("posters.index", community=poster.community_id), 303)
+
+
+@bp.post("/<code>/retire")
+@login_required
+def retire(code):
+    staff_only()
+    poster = posters.retire(current_user, poster_or_404(code))
+    flash(f"海报 {poster.code} 已撤下；扫它的码仍可举报")
+    return redirect(url_for("posters.index", community=poster.community_id), 303)
+
+
+@bp.get("/<code>")
+@login_required
+def print_one(code):
+    poster = poster_or_404(code)
+    audit(current_user, "export", poster, "print")
+    return render_template("posters/print.html", posters=[poster], url_of=url_of)
+
+
+@bp.get("/print")
+@login_required
+def print_all():
+    """Every current poster of one 居委 on its own A4 page, to print at once."""
+    community = request.args.get("community", "") or (current_user.org_id if current_user.role == "surveyor" else "")
+    if not community or not current_user.can_see_community(community):
+        abort(404)
+    chosen = list(posters.posters_in_scope(current_user, community, include_retired=False))
+    for poster in chosen:
+        audit(current_user, "export", poster, "print")
+    return render_template("posters/print.html", posters=chosen, url_of=url_of)
+
+
+@bp.get("/<code>/qr.png")
+@login_required
+def qr_png(code):
+    return Response(posters.qr_png(url_of(poster_or_404(code))), mimetype="image/png")
+
+
+@bp.get("/<code>/qr.svg")
+@login_required
+def qr_svg(code):
+    return Response(posters.qr_svg(url_of(poster_or_404(code))), mimetype="image/svg+xml")
+
+
+@bp.get("/<code>/share.png")
+@login_required
+def share_png(code):
+    poster = poster_or_404(code)
+    try:
+        font = posters.find_font(current_app.config.get("POSTER_FONT", ""))
+    except posters.FontMissing as exc:
+        return render_template("error.html", status=503, message=str(exc)), 503
+    image = posters.share_png(url_of(poster), current_app.config["BASE_URL"] + url_for("check.index"),
+                              poster.community.name, poster.location, current_app.config["HOTLINE"], font)
+    audit(current_user, "export", poster, "share.png")
+    return Response(image, mimetype="image/png",
+                    headers={"Content-Disposition": f'inline; filename="poster-{poster.code}.png"'})
+
+
+@bp.cli.command("create-poster")
+@click.argument("community_code")
+@click.argument("location")
+def create_poster_command(community_code, location):
+    """Make a poster for COMMUNITY_CODE at LOCATION; its code is the last line printed."""
+    try:
+        poster = posters.create_poster(None, community_code, location)
+    except posters.PosterError as exc:
+        raise click.ClickException(next(iter(exc.errors.values())))
+    click.echo(f"已生成海报：{poster.community.name} {poster.location}")
+    click.echo(posters.report_url(current_app.config["BASE_URL"], poster.code))
+    click.echo(poster.code)

@@ -1,0 +1,263 @@
+"""Residents' reports (线索): checking the public form, storing a report with its photos, report numbers,
+red flags from what the resident ticked, and the triage workflow (design sections 2, 5 and 7).
+
+A new report reaches no department before a person looks at it: it lands as 新线索 (`new`) in the queue of
+its 居委 (or of the street, or the district, when the resident could not say where), and only a staff
+member in scope moves it on: new → checking → confirmed / unfounded, confirmed → referred (a Referral
+to a department). Each change is a ReportEvent with who and when, and an audit entry.
+"""
+import datetime
+import secrets
+
+from peewee import IntegrityError
+
+from domain import flags as red_flags
+from domain import uploads
+from domain.clock import now_local
+from domain.normalise import institution_key, phone_digits
+from domain.posters import CODE_ALPHABET
+from domain.survey_record import RecordErrors, parse_money
+from domain.survey_store import is_approved_name, to_fen
+from models import REPORT_STATUSES, Department, Org, Referral, Report, ReportEvent, ReportPhoto, audit, db
+
+# What happened, as the public form's checkboxes (in this order). The first four are the plan's rules and
+# give the red flag of the same meaning; 假冒伪劣产品 and 其他 give none by themselves.
+KINDS = {
+    "sells_products": "推销产品",
+    "door_to_door_fee": "上门收费",
+    "engineering": "接洽消防工程",
+    "impersonation": "冒充消防员或政府人员",
+    "counterfeit": "假冒伪劣产品",
+    "other": "其他",
+}
+KIND_FLAGS = {"sells_products": "sells_products", "door_to_door_fee": "door_to_door_fee",
+              "engineering": "engineering", "impersonation": "impersonation"}
+
+# Who may move a report from which status to which (refer() makes `referred`).
+TRANSITIONS = {
+    "new": ("checking", "unfounded"),
+    "checking": ("confirmed", "unfounded"),
+    "confirmed": ("checking",),
+    "unfounded": ("checking",),
+    "referred": (),
+}
+TRANSITION_LABELS = {"checking": "开始核查", "confirmed": "核实属实", "unfounded": "不属实", "referred": "移交部门"}
+
+NUMBER_LENGTH = 6
+MAX_DESCRIPTION = 2000
+LIMITS = {"institution": 200, "institution_phone": 40, "place": 200, "contact": 100}
+
+
+# --- the public form -------------------------------------------------------------------------------------
+
+def parse_report(form, today=None):
+    """(values, errors) from the public report form (a MultiDict or a dict with list values for kinds)."""
+    today = today or now_local().date()
+    errors = RecordErrors()
+    getlist = form.getlist if hasattr(form, "getlist") else (lambda name: form.get(name) or [])
+    kinds = [k for k in KINDS if k in getlist("kinds")]
+    if any(k not in KINDS for k in getlist("kinds")):
+        errors.add("kinds", "请从列出的情况中选择")
+    values = {"kinds": kinds}
+    description = (form.get("description") or "").strip()
+    if not description:
+        errors.add("description", "请简单描述发生了什么")
+    elif len(description) > MAX_DESCRIPTION:
+        errors.add("description", f"情况描述最多 {MAX_DESCRIPTION} 字")
+    values["description"] = description
+    for name, limit in LIMITS.items():
+        text = " ".join((form.get(name) or "").split())
+        if len(text) > limit:
+            errors.add(name, f"最多 {limit} 个字")
+        values[name] = text
+    values["happened_on"] = _parse_day(form.get("happened_on"), today, errors)
+    values["amount"] = parse_money(form.get("amount"), "amount", errors)
+    return values, errors
+
+
+def _parse_day(text, today, errors):
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        day = datetime.date.fromisoformat(text)
+    except ValueError:
+        errors.add("happened_on", "日期格式应为 2023-03-20")
+        return None
+    if day > today:
+        errors.add("happened_on", "日期不能晚于今天")
+    elif day < today - datetime.timedelta(days=3 * 365):
+        errors.add("happened_on", "日期太早，请核对")
+    return day
+
+
+def report_flags(kinds, institution, approved=is_approved_name):
+    """The red flags of a report: those its ticked kinds name, plus `unapproved` for a name not on the list."""
+    found = {KIND_FLAGS[k] for k in kinds if k in KIND_FLAGS}
+    if institution and not approved(institution):
+        found.add("unapproved")
+    return [code for code in red_flags.FLAGS if code in found]
+
+
+def new_number(on):
+    """编号 such as 230320-K7QX3M: the day it came in, then random symbols nobody can guess."""
+    return on.strftime("%y%m%d") + "-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(NUMBER_LENGTH))
+
+
+def normalise_number(text):
+    text = "".join((text or "").split()).upper().replace("－", "-").replace("—", "-")
+    if len(text) == 6 + 1 + NUMBER_LENGTH - 1 and "-" not in text:  # typed without the dash
+        text = text[:6] + "-" + text[6:]
+    return text
+
+
+def create_report(values, poster=None, community=None, street=None, photos=()):
+    """Store a report (status new) with its already-cleaned photos [(filename, width, height)]."""
+    if poster is not None:
+        community = poster.community
+    if community is not None:
+        street = community.parent
+    flags = report_flags(values["kinds"], values["institution"])
+    received = now_local()
+    for _ in range(10):
+        try:
+            with db.atomic():
+                report = Report.create(
+                    number=new_number(received), poster=poster, community=community, street=street,
+                    kinds=" ".join(values["kinds"]), description=values["description"],
+                    institution=values["institution"], institution_key=institution_key(values["institution"]),
+                    institution_phone=values["institution_phone"],
+                    phone_digits=phone_digits(values["institution_phone"]),
+                    happened_on=values["happened_on"], place=values["place"],
+                    amount_fen=to_fen(values["amount"]), contact=values["contact"], status="new",
+                    flags=" ".join(flags), suspect=red_flags.is_suspect(flags),
+                    created_at=received, updated_at=received)
+                for filename, width, height in photos:
+                    ReportPhoto.create(report=report, filename=filename, width=width, height=height)
+                ReportEvent.create(report=report, status="new", user=None, at=received, note="群众提交")
+        except IntegrityError:
+            continue  # the same number drawn twice: draw again
+        audit(None, "create", report, f"poster={poster.code if poster else ''}")
+        return report
+    raise RuntimeError("could not draw a free report number")
+
+
+def submit_report(values, cleaned_photos, upload_dir, poster=None, community=None, street=None):
+    """Save the cleaned photos under random names, then the report; no stray files if the report fails."""
+    saved = [(uploads.save_photo(upload_dir, jpeg), width, height) for jpeg, width, height in cleaned_photos]
+    try:
+        return create_report(values, poster, community, street, saved)
+    except Exception:
+        for filename, _, _ in saved:
+            uploads.remove_photo(upload_dir, filename)
+        raise
+
+
+def where_from_choice(choice):
+    """(community, street) from the general page's place choice: "c:<居委 code>", "s:<街镇 code>" or ""."""
+    kind, _, code = (choice or "").partition(":")
+    org = Org.get_or_none(Org.code == code) if code else None
+    if kind == "c" and org is not None and org.kind == "community":
+        return org, org.parent
+    if kind == "s" and org is not None and org.kind == "street":
+        return None, org
+    return None, None
+
+
+def report_by_number(text):
+    return Report.get_or_none(Report.number == normalise_number(text))
+
+
+# --- triage ---------------------------------------------------------------------------------------------
+
+class TriageError(ValueError):
+    pass
+
+
+def reports_in_scope(user):
+    """The reports a user may see: its 居委's, its street's (also those placed only in the street), all for
+    the district, and for a department those referred to it."""
+    query = Report.select()
+    if user.role == "district":
+        return query
+    if user.role == "department":
+        referred = Referral.select(Referral.report).where(Referral.department == user.department_id)
+        return query.where(Report.id.in_(referred))
+    if user.role == "street":
+        return query.where(Report.community.in_(user.community_codes()) | (Report.street == user.org_id))
+    return query.where(Report.community.in_(user.community_codes()))
+
+
+def can_triage(user):
+    return user.role in ("surveyor", "street", "district")
+
+
+def queue(user, status="", community=""):
+    query = reports_in_scope(user)
+    if status in REPORT_STATUSES:
+        query = query.where(Report.status == status)
+    if community == "none":
+        query = query.where(Report.community.is_null())
+    elif community:
+        query = query.where(Report.community == community)
+    return query.order_by(Report.created_at.desc(), Report.id.desc())
+
+
+def change_status(user, report, status, note=""):
+    if not can_triage(user):
+        raise TriageError("部门用户不能改变线索状态")
+    if status not in TRANSITIONS.get(report.status, ()):
+        raise TriageError(f"不能从「{REPORT_STATUSES[report.status]}」改为「{REPORT_STATUSES.get(status, status)}」")
+    return _set_status(user, report, status, note)
+
+
+def _set_status(user, report, status, note):
+    at = now_local()
+    with db.atomic():
+        Report.update(status=status, updated_at=at).where(Report.id == report.id).execute()
+        ReportEvent.create(report=report, status=status, user=user, at=at, note=(note or "").strip()[:500])
+    audit(user, "status", report, f"{report.status}→{status}")
+    report.status, report.updated_at = status, at
+    return report
+
+
+def refer(user, report, department_code, note=""):
+    """Hand a confirmed (or already referred) report to a department: a Referral, status referred."""
+    if not can_triage(user):
+        raise TriageError("部门用户不能移交线索")
+    if report.status not in ("confirmed", "referred"):
+        raise TriageError("请先核实属实，再移交部门")
+    department = Department.get_or_none(Department.code == department_code)
+    if department is None:
+        raise TriageError("请选择要移交的部门")
+    if Referral.select().where((Referral.report == report) & (Referral.department == department)).exists():
+        raise TriageError(f"已移交过{department.name}")
+    note = (note or "").strip()[:500]
+    with db.atomic():
+        referral = Referral.create(department=department, report=report, community=report.community,
+                                   referred_by=user, note=note)
+        _set_status(user, report, "referred", f"移交{department.name}" + (f"：{note}" if note else ""))
+    audit(user, "refer", referral, department.code)
+    return referral
+
+
+def history(report):
+    return list(report.events.order_by(ReportEvent.at, ReportEvent.id))
+
+
+def place_label(report):
+    """Where a report is located, in words: 居委, else 街镇, else 未指明."""
+    if report.community_id:
+        return report.community.name
+    if report.street_id:
+        return f"{report.street.name}（未指明居委）"
+    return "未指明地点（区级）"
+
+
+def street_choices():
+    """The streets with their 居委, for the general report page: [(street, [community, …])]."""
+    communities = {}
+    for community in Org.select().where(Org.kind == "community").order_by(Org.code):
+        communities.setdefault(community.parent_id, []).append(community)
+    return [(street, communities.get(street.code, []))
+            for street in Org.select().where(Org.kind == "street").order_by(Org.code)]

@@ -1,0 +1,114 @@
+"""Residents' photos, made safe before they are kept (reliability.md, Uploads).
+
+A photo is accepted by its content (JPEG, PNG or WebP), never by its name or declared type; it must be
+under a size limit and a pixel limit (a decompression bomb is refused before it is decoded); it is
+verified, opened again, re-encoded as a fresh JPEG no larger than MAX_SIDE, and saved without any
+metadata, so the GPS position a phone writes into EXIF (a resident's home) never reaches the disk.
+Files get random names under UPLOAD_DIR, which is outside static/: only staff in scope are served them.
+"""
+import io
+import os
+import secrets
+import warnings
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_PHOTO_BYTES = 8 * 1024 * 1024
+MAX_PIXELS = 50_000_000
+MAX_SIDE = 1600
+MAX_PHOTOS = 3
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
+# The first bytes of each accepted format: checked before Pillow sees the file at all.
+SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+
+# Set once for the process (changing them per call would race between threads): Pillow's own bomb
+# check then refuses above MAX_PIXELS instead of only warning up to twice its default of 89.5 Mpx.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+warnings.simplefilter("error", Image.DecompressionBombWarning)
+
+
+class PhotoError(ValueError):
+    """A photo that cannot be accepted; the message says why, in words a resident understands."""
+
+
+def _looks_like_image(data):
+    return data.startswith(SIGNATURES) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+
+
+def _open(data):
+    image = Image.open(io.BytesIO(data), formats=sorted(ACCEPTED_FORMATS))
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise PhotoError(f"照片像素太多（{width}×{height}），请换一张或截图后上传")
+    return image
+
+
+def clean_photo(data):
+    """(JPEG bytes, width, height) of a photo made safe, or PhotoError."""
+    if not data:
+        raise PhotoError("照片是空文件")
+    if len(data) > MAX_PHOTO_BYTES:
+        raise PhotoError(f"照片太大，每张不能超过 {MAX_PHOTO_BYTES // (1024 * 1024)} MB")
+    if not _looks_like_image(data):
+        raise PhotoError("只能上传 JPEG、PNG 或 WebP 格式的照片")
+    try:
+        _open(data).verify()
+        image = _open(data)
+        image = ImageOps.exif_transpose(image)  # keep the orientation the phone meant, then drop EXIF
+        image.thumbnail((MAX_SIDE, MAX_SIDE))
+        if image.mode != "RGB":
+            image = _flatten(image)
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=82, optimize=True)  # no exif= argument: nothing is carried over
+    except PhotoError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoError("照片像素太多，请换一张或截图后上传")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise PhotoError("照片无法识别或已损坏，请换一张")
+    return out.getvalue(), image.width, image.height
+
+
+def _flatten(image):
+    """Transparent or palette images on white (JPEG has no alpha)."""
+    rgba = image.convert("RGBA")
+    background = Image.new("RGB", rgba.size, "white")
+    background.paste(rgba, mask=rgba.getchannel("A"))
+    return background
+
+
+def clean_photos(blobs):
+    """Each uploaded photo made safe: [(jpeg, width, height)], or PhotoError naming the photo at fault."""
+    blobs = [b for b in blobs if b]
+    if len(blobs) > MAX_PHOTOS:
+        raise PhotoError(f"最多上传 {MAX_PHOTOS} 张照片")
+    cleaned = []
+    for number, data in enumerate(blobs, start=1):
+        try:
+            cleaned.append(clean_photo(data))
+        except PhotoError as exc:
+            raise PhotoError(f"第 {number} 张照片：{exc}" if len(blobs) > 1 else str(exc)) from None
+    return cleaned
+
+
+def save_photo(upload_dir, jpeg):
+    """Write a cleaned photo under a new random name in `upload_dir`; the name."""
+    os.makedirs(upload_dir, exist_ok=True)
+    filename = secrets.token_hex(16) + ".jpg"
+    with open(os.open(os.path.join(upload_dir, filename), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640), "wb") as fh:
+        fh.write(jpeg)
+    return filename
+
+
+def photo_path(upload_dir, filename):
+    """The file of a stored photo; names are ours (hex + .jpg), so nothing can point outside upload_dir."""
+    if not filename or os.path.basename(filename) != filename:
+        raise PhotoError("bad photo name")
+    return os.path.join(upload_dir, filename)
+
+
+def remove_photo(upload_dir, filename):
+    try:
+        os.remove(photo_path(upload_dir, filename))
+    except (OSError, PhotoError):
+        pass
