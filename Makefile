@@ -42,6 +42,10 @@ test-sqlite:
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-postgres:
+	@# A run killed half-way leaves pg_virtualenv's throwaway cluster behind, and the next run refuses to start.
+	@if [ -f /etc/postgresql/15/regress/.by_pg_virtualenv ]; then \
+	  echo "dropping a leftover pg_virtualenv cluster 15/regress"; \
+	  pg_ctlcluster --mode immediate 15 regress stop || true; pg_dropcluster 15 regress; fi
 	pg_virtualenv -v 15 sh -c 'TEST_DATABASE_URL=postgresql:///postgres $(BIN)/python -m pytest -q $(PYTEST_ARGS)'
 
 bench: venv

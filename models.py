@@ -5,12 +5,11 @@ as integer fen (分) so that sums in SQL are exact on both engines. Times are na
 times: every user is in Shanghai, China has no daylight saving, and "as of day D" is then simply
 `visited_at < D + 1 day`.
 """
-import datetime
 import secrets
 import uuid
 
 from peewee import (
-    SQL, AutoField, BooleanField, CharField, DatabaseProxy, DateField, DateTimeField, ForeignKeyField,
+    SQL, BooleanField, CharField, DatabaseProxy, DateField, DateTimeField, ForeignKeyField,
     IntegerField, Model, SmallIntegerField, TextField, fn,
 )
 from playhouse.db_url import connect

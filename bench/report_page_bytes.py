@@ -93,7 +93,7 @@ def in_process():
                 return response.get_data()
 
         base = "http://localhost"
-        report(f"/r/<code> (a poster's QR code), first visit:", measure(fetch, f"{base}/r/{poster.code}"))
+        report("/r/<code> (a poster's QR code), first visit:", measure(fetch, f"{base}/r/{poster.code}"))
         report(f"/r (the general page, {COMMUNITIES} 居委 to pick from), first visit:", measure(fetch, f"{base}/r"))
 
 

@@ -10,7 +10,7 @@ from domain import survey_form, units
 from domain.clock import today_local
 from domain.survey_store import survey_as_dict, surveys_in_scope
 from models import Building, Org, Survey
-from templating import is_htmx, render
+from templating import is_htmx
 
 bp = Blueprint("survey", __name__, url_prefix="/survey")
 

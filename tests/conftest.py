@@ -232,8 +232,17 @@ def start_live_server(app, port=0):
 
 @pytest.fixture
 def live_server(make_app):
-    """The real app over HTTP for Chromium, with CSRF on as in production (rate limits off)."""
+    """The real app over HTTP for Chromium, with CSRF on as in production (rate limits off).
+
+    Every answer says `Connection: close`, so that stopping the server really stops it: Werkzeug's test
+    server would otherwise keep serving Chromium's kept-alive connections after shutdown."""
     app = make_app(WTF_CSRF_ENABLED=True, BASE_URL="http://127.0.0.1")
+
+    @app.after_request
+    def no_keep_alive(response):
+        response.headers["Connection"] = "close"
+        return response
+
     server = start_live_server(app)
     app.config["BASE_URL"] = server.url
     yield server
@@ -257,6 +266,15 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "i
 WECHAT_UA = ("Mozilla/5.0 (Linux; Android 13; V2055A Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like "
              "Gecko) Version/4.0 Chrome/107.0.5304.141 Mobile Safari/537.36 XWEB/5127 MMWEBSDK/20230504 "
              "MMWEBID/1234 MicroMessenger/8.0.37.2380(0x2800253D) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN")
+
+
+def log_in(page, base_url, username="surveyor", password=PASSWORD):
+    """Log in through the login page, as a person does."""
+    page.goto(base_url + "/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
 
 
 @pytest.fixture

@@ -131,6 +131,11 @@ EXPECTED = {
 }
 
 
+# The keys of a 附件1 row in the JSON, in the order of the columns (design section 8).
+KEYS = ["communities", "surveyed", "households", "organisations", "not_reached", "trained", "suspect",
+        "institutions", "products", "amount", "reports", "referred"]
+
+
 @pytest.fixture
 def district(world):
     build_district(world)

@@ -5,18 +5,11 @@ import json
 
 import pytest
 
-from models import AuditLog, Org
+from models import AuditLog
 from tests.conftest import OTHER_STREET, STREET
-from tests.test_tables import D1, D2, EXPECTED, build_district
-
-KEYS = ["communities", "surveyed", "households", "organisations", "not_reached", "trained", "suspect",
-        "institutions", "products", "amount", "reports", "referred"]
+from tests.test_tables import D1, D2, EXPECTED, KEYS, build_district, district  # noqa: F401 (fixture)
 
 
-@pytest.fixture
-def district(world):
-    build_district(world)
-    return world
 
 
 def get_table(client, query):

@@ -2,29 +2,20 @@
 填报单位 and 填报日期, Chinese headers, a totals row, numbers stored as numbers, money with two decimals."""
 import csv
 import io
-import shutil
 import subprocess
 
 import openpyxl
-import pytest
 
 from domain.institutions import problem_list
 from domain.tables import table1
 from domain.workbook import write_table1
 from models import Org
 from tests.conftest import OTHER_STREET, STREET
-from tests.test_tables import D1, D2, EXPECTED, build_district
+from tests.test_tables import D1, D2, EXPECTED, KEYS, build_district, district  # noqa: F401 (fixture)
 
-KEYS = ["communities", "surveyed", "households", "organisations", "not_reached", "trained", "suspect",
-        "institutions", "products", "amount", "reports", "referred"]
 HEADERS = ["居委数", "排摸单位数", "其中居民户", "其中单位", "未遇或拒访", "接受过消防培训", "其中疑似冒牌培训",
            "涉及机构数", "兜售产品件数", "涉及金额（元）", "群众举报线索", "已移交部门"]
 
-
-@pytest.fixture
-def district(world):
-    build_district(world)
-    return world
 
 
 def workbook(day, street=None):

@@ -7,7 +7,7 @@ from PIL import Image
 
 from domain import posters
 from models import db
-from tests.conftest import COMMUNITY, PASSWORD, PHONE, WECHAT_UA
+from tests.conftest import COMMUNITY, PHONE, WECHAT_UA, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -42,10 +42,7 @@ def test_a_resident_reports_from_a_poster_in_wechat(live_server, live_world, bro
 
     staff = browser.new_context(**PHONE, locale="zh-CN")
     desk = staff.new_page()
-    desk.goto(f"{live_server.url}/login")
-    desk.get_by_label("用户名").fill("surveyor")
-    desk.get_by_label("密码").fill(PASSWORD)
-    desk.get_by_role("button", name="登录").click()
+    log_in(desk, live_server.url, "surveyor")
     desk.wait_for_url("**/survey/**")
     desk.goto(f"{live_server.url}/cases/")
     desk.get_by_role("link", name=number).click()

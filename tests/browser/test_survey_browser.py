@@ -5,16 +5,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from tests.conftest import log_in
 
 pytestmark = pytest.mark.browser
 
 
 def test_a_worker_records_units_door_to_door_on_a_phone(live_server, live_world, phone):
-    phone.goto(live_server.url + "/login")
-    phone.get_by_label("用户名").fill("surveyor")
-    phone.get_by_label("密码").fill(PASSWORD)
-    phone.get_by_role("button", name="登录").click()
+    log_in(phone, live_server.url, "surveyor")
     phone.wait_for_url("**/survey/")
 
     phone.get_by_label("楼栋名称").fill("12号楼")

@@ -1,7 +1,7 @@
 """Real Chromium: a street office picks a day and sees that day's 附件1, with no CSP complaints."""
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.conftest import log_in
 from tests.test_tables import D1, build_district
 
 pytestmark = pytest.mark.browser
@@ -15,10 +15,7 @@ def test_street_office_picks_a_day(live_server, live_world, page):
         db.close()
     problems = []
     page.on("console", lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None)
-    page.goto(live_server.url + "/login")
-    page.get_by_label("用户名").fill("street")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    log_in(page, live_server.url, "street")
     page.get_by_role("link", name="统计表").click()
     page.wait_for_url("**/tables/**")
     page.get_by_label("统计日期").fill(D1.isoformat())
