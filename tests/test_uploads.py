@@ -136,3 +136,10 @@ def test_a_photo_with_gps_is_stored_clean_under_a_random_name_outside_static(cli
     with open(path, "rb") as fh:
         stored = fh.read()
     assert b"Exif" not in stored and not Image.open(io.BytesIO(stored)).getexif()
+
+
+def test_three_photos_at_the_per_photo_limit_fit_in_one_request():
+    from config import Config
+    from domain.uploads import MAX_PHOTO_BYTES, MAX_PHOTOS
+
+    assert Config.MAX_CONTENT_LENGTH > MAX_PHOTOS * MAX_PHOTO_BYTES
