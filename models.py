@@ -183,12 +183,7 @@ class AuditLog(BaseModel):
     detail = TextField(default="")
 
 
-# --- Units and survey records (design sections 4, 6, 8) -------------------------------------------------
-
-UNIT_TYPES = {
-    "household": "居民户", "shop": "沿街商铺", "enterprise": "企业", "school": "学校/教育机构",
-    "elderly_care": "养老机构", "other": "其他单位",
-}
+# --- Units and survey records (design sections 4, 6, 8; codes in domain/codes.py) --------------------------
 
 
 class Building(BaseModel):

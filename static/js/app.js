@@ -1,1 +1,0 @@
-// 排摸通: small progressive enhancements. Pages work without this file.
