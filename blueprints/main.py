@@ -5,7 +5,7 @@ from flask_login import current_user
 bp = Blueprint("main", __name__)
 
 HOME_BY_ROLE = {"surveyor": "survey.index", "street": "survey.progress", "district": "survey.progress",
-                "department": "cases.index"}
+                "department": "reports.index"}
 
 
 @bp.get("/")

@@ -44,7 +44,7 @@ def test_a_resident_reports_from_a_poster_in_wechat(live_server, live_world, bro
     desk = staff.new_page()
     log_in(desk, live_server.url, "surveyor")
     desk.wait_for_url("**/survey/**")
-    desk.goto(f"{live_server.url}/cases/")
+    desk.goto(f"{live_server.url}/reports/")
     desk.get_by_role("link", name=number).click()
     assert desk.get_by_text("上门收费：凡是上门收费的培训都是假培训").is_visible()
     assert desk.get_by_text("冒充身份：").is_visible()

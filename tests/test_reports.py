@@ -37,7 +37,7 @@ def filed(app, world):
 
 
 def numbers_seen(client):
-    html = client.get("/cases/").get_data(as_text=True)
+    html = client.get("/reports/").get_data(as_text=True)
     return {key for key, number in NUMBERS.items() if number in html}
 
 
@@ -66,13 +66,13 @@ def test_each_queue_holds_the_reports_in_its_scope(client, actions, numbers, use
 
 def test_the_queue_filters_by_status_and_community_and_answers_htmx_with_rows(client, actions, filed, numbers):
     actions.login("street")
-    html = client.get(f"/cases/?community={COMMUNITY}").get_data(as_text=True)
+    html = client.get(f"/reports/?community={COMMUNITY}").get_data(as_text=True)
     assert numbers[COMMUNITY] in html and numbers[COMMUNITY_2] not in html
-    assert numbers["street"] in client.get("/cases/?community=none").get_data(as_text=True)
+    assert numbers["street"] in client.get("/reports/?community=none").get_data(as_text=True)
     Report.update(status="checking").where(Report.id == filed[COMMUNITY_2].id).execute()
-    html = client.get("/cases/?status=checking").get_data(as_text=True)
+    html = client.get("/reports/?status=checking").get_data(as_text=True)
     assert numbers[COMMUNITY_2] in html and numbers[COMMUNITY] not in html
-    fragment = client.get("/cases/?status=new", headers={"HX-Request": "true"})
+    fragment = client.get("/reports/?status=new", headers={"HX-Request": "true"})
     assert "<html" not in fragment.get_data(as_text=True) and numbers[COMMUNITY] in fragment.get_data(as_text=True)
     assert "HX-Request" in fragment.headers["Vary"]
 
@@ -81,30 +81,30 @@ def test_a_report_shows_its_flags_and_photo_to_staff_in_scope_only(client, actio
     report = filed[COMMUNITY]
     photo = report.photos.get()
     actions.login("surveyor")
-    html = client.get(f"/cases/{report.number}").get_data(as_text=True)
+    html = client.get(f"/reports/{report.number}").get_data(as_text=True)
     assert "上门收费" in html and "凡是上门收费的培训都是假培训" in html and "非批准机构" in html
     assert "3号楼门厅" in html and "匿名" in html
-    with client.get(f"/cases/{report.number}/photos/{photo.id}.jpg") as image:
+    with client.get(f"/reports/{report.number}/photos/{photo.id}.jpg") as image:
         assert image.status_code == 200 and image.mimetype == "image/jpeg"
         assert "no-store" in image.headers["Cache-Control"]
     actions.logout()
 
     for outsider in ("surveyor2", "other_street", "department"):
         actions.login(outsider)
-        assert client.get(f"/cases/{report.number}").status_code == 404
-        assert client.get(f"/cases/{report.number}/photos/{photo.id}.jpg").status_code == 404
+        assert client.get(f"/reports/{report.number}").status_code == 404
+        assert client.get(f"/reports/{report.number}/photos/{photo.id}.jpg").status_code == 404
         actions.logout()
-    assert client.get(f"/cases/{report.number}/photos/{photo.id}.jpg").status_code in (302, 401)
+    assert client.get(f"/reports/{report.number}/photos/{photo.id}.jpg").status_code in (302, 401)
 
 
 def test_triage_moves_a_report_on_with_who_and_when_and_refers_it(client, actions, filed):
     report = filed[COMMUNITY]
     actions.login("surveyor")
-    assert client.post(f"/cases/{report.number}/status", data={"status": "confirmed"}).status_code == 422
-    assert client.post(f"/cases/{report.number}/status", data={"status": "checking", "note": "已电话联系"}).status_code == 303
-    assert client.post(f"/cases/{report.number}/refer", data={"department": "xiaofang"}).status_code == 422
-    assert client.post(f"/cases/{report.number}/status", data={"status": "confirmed"}).status_code == 303
-    referred = client.post(f"/cases/{report.number}/refer", data={"department": "xiaofang", "note": "请查处"})
+    assert client.post(f"/reports/{report.number}/status", data={"status": "confirmed"}).status_code == 422
+    assert client.post(f"/reports/{report.number}/status", data={"status": "checking", "note": "已电话联系"}).status_code == 303
+    assert client.post(f"/reports/{report.number}/refer", data={"department": "xiaofang"}).status_code == 422
+    assert client.post(f"/reports/{report.number}/status", data={"status": "confirmed"}).status_code == 303
+    referred = client.post(f"/reports/{report.number}/refer", data={"department": "xiaofang", "note": "请查处"})
     assert referred.status_code == 303
 
     report = Report.get_by_id(report.id)
@@ -117,7 +117,7 @@ def test_triage_moves_a_report_on_with_who_and_when_and_refers_it(client, action
     referral = Referral.get(Referral.report == report)
     assert (referral.department_id, referral.community_id, referral.referred_by_id) == ("xiaofang", COMMUNITY, surveyor.id)
     assert AuditLog.select().where(AuditLog.action.in_(("status", "refer"))).count() == 4
-    page = client.get(f"/cases/{report.number}").get_data(as_text=True)
+    page = client.get(f"/reports/{report.number}").get_data(as_text=True)
     assert "已移交" in page and "已电话联系" in page
 
 
@@ -129,10 +129,10 @@ def test_a_department_sees_the_reports_referred_to_it_and_cannot_change_them(cli
     reports.refer(district, report, "xiaofang")
     actions.login("department")
     assert numbers_seen(client) == {COMMUNITY}
-    page = client.get(f"/cases/{report.number}").get_data(as_text=True)
+    page = client.get(f"/reports/{report.number}").get_data(as_text=True)
     assert report.description in page and "开始核查" not in page
-    assert client.post(f"/cases/{report.number}/status", data={"status": "checking"}).status_code == 422
-    with client.get(f"/cases/{report.number}/photos/{report.photos.get().id}.jpg") as image:
+    assert client.post(f"/reports/{report.number}/status", data={"status": "checking"}).status_code == 422
+    with client.get(f"/reports/{report.number}/photos/{report.photos.get().id}.jpg") as image:
         assert image.status_code == 200
 
 

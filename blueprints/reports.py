@@ -1,4 +1,4 @@
-"""Triage of residents' reports (线索): the queue with filters, a report with its flags and photos, status
+"""Triage of residents' reports (线索) at /reports/: the queue with filters, a report with its flags and photos, status
 changes with who and when, referral to a department. Staff see the reports of their 居委/street/district;
 a department sees the reports referred to it. Outside scope everything is 404, photos included."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -8,7 +8,7 @@ from domain import reports, uploads
 from models import REPORT_STATUSES, Department, Org, Referral, Report, ReportPhoto
 from templating import render
 
-bp = Blueprint("cases", __name__, url_prefix="/cases", cli_group=None)  # its commands are top-level
+bp = Blueprint("reports", __name__, url_prefix="/reports", cli_group=None)  # its commands are top-level
 
 
 def report_or_404(number):
@@ -27,14 +27,14 @@ def scope_communities():
 def index():
     status, community = request.args.get("status", ""), request.args.get("community", "")
     found = reports.queue(current_user, status, community).limit(500)
-    return render("cases/index.html", "cases/_rows.html", reports=found, chosen_status=status, community=community,
+    return render("reports/index.html", "reports/_rows.html", reports=found, chosen_status=status, community=community,
                   communities=scope_communities(), statuses=REPORT_STATUSES, place_label=reports.place_label)
 
 
 def render_detail(report, error=None, status=200):
     referrals = report.referrals.join(Department).order_by(Referral.referred_at)
     return render_template(
-        "cases/detail.html", report=report, history=reports.history(report), photos=list(report.photos),
+        "reports/detail.html", report=report, history=reports.history(report), photos=list(report.photos),
         referrals=referrals, departments=Department.select().order_by(Department.name), error=error,
         next_statuses=reports.TRANSITIONS.get(report.status, ()) if reports.can_triage(current_user) else (),
         labels=reports.TRANSITION_LABELS, statuses=REPORT_STATUSES, kinds=reports.KINDS,
@@ -56,7 +56,7 @@ def change_status(number):
     except reports.TriageError as exc:
         return render_detail(report, str(exc), 422)
     flash(f"线索 {report.number}：{REPORT_STATUSES[report.status]}")
-    return redirect(url_for("cases.detail", number=report.number), 303)
+    return redirect(url_for("reports.detail", number=report.number), 303)
 
 
 @bp.post("/<number>/refer")
@@ -68,7 +68,7 @@ def refer(number):
     except reports.TriageError as exc:
         return render_detail(report, str(exc), 422)
     flash(f"线索 {report.number} 已移交{referral.department.name}")
-    return redirect(url_for("cases.detail", number=report.number), 303)
+    return redirect(url_for("reports.detail", number=report.number), 303)
 
 
 @bp.get("/<number>/photos/<int:photo_id>.jpg")
