@@ -132,24 +132,16 @@ class User(BaseModel):
     def label(self):
         return self.display_name or self.username
 
+    # Scope lives in permissions.py; these read it for the many places that ask about a user's 居委.
     def community_codes(self):
-        """A query of the 居委 codes this user may see (design section 3); empty for departments."""
-        if self.role == "department" or self.org_id is None:
-            return Org.select(Org.code).where(SQL("1 = 0"))
-        return self.org.communities().select(Org.code)
+        from permissions import community_codes
+
+        return community_codes(self)
 
     def can_see_community(self, code):
-        if self.role == "district":
-            return True
-        return self.community_codes().where(Org.code == code).exists()
+        from permissions import can_see_community
 
-    def street_codes(self):
-        """The 街镇 codes in scope: one for a street user, all for the district."""
-        if self.role == "district":
-            return [o.code for o in Org.select(Org.code).where(Org.kind == "street").order_by(Org.code)]
-        if self.role == "street":
-            return [self.org_id]
-        return []
+        return can_see_community(self, code)
 
 
 class UserSession(BaseModel):

@@ -6,6 +6,7 @@ from flask import render_template, request
 from domain import codes
 from domain import flags as red_flags
 from models import ROLE_LABELS
+from permissions import can, picks_community, sees_whole_district
 
 
 def is_htmx():
@@ -28,6 +29,7 @@ def register_template_helpers(app):
         UNIT_TYPES=codes.UNIT_TYPES, OUTCOMES=codes.OUTCOMES, MODES=codes.MODES,
         TRAINER_IDENTITIES=codes.TRAINER_IDENTITIES, PRODUCTS=codes.PRODUCTS, CHANNELS=codes.CHANNELS,
         PRODUCT_CHECKS=codes.PRODUCT_CHECKS, FLAGS=red_flags.FLAGS, describe_flags=red_flags.describe,
-        ROLE_LABELS=ROLE_LABELS,
+        ROLE_LABELS=ROLE_LABELS, can=can, sees_whole_district=sees_whole_district,
+        picks_community=picks_community,
     )
     app.jinja_env.filters["yuan"] = yuan

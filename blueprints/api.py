@@ -1,6 +1,4 @@
 """JSON API v1 (design sections 7-8; docs/api.md). Session cookie + X-CSRFToken, or a bearer token."""
-from functools import wraps
-
 from flask import Blueprint, abort, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -9,35 +7,27 @@ from blueprints.errors import error_response
 from domain.survey_record import parse_record
 from domain.survey_store import Conflict, ScopeError, store_record, survey_as_dict, surveys_in_scope
 from models import Survey
+from permissions import requires
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def api_login_required(view):
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return error_response(401, "请先登录", code="unauthorized")
-        return view(*args, **kwargs)
-    return wrapped
-
-
 @bp.get("/csrf")
-@api_login_required
+@requires("account")
 def csrf_token():
     """A fresh CSRF token for the PWA, which may have been offline longer than its token lives."""
     return jsonify({"csrf_token": generate_csrf()})
 
 
 @bp.get("/me")
-@api_login_required
+@requires("account")
 def me():
     return jsonify({"id": current_user.id, "username": current_user.username, "role": current_user.role,
                     "org": current_user.org_id, "department": current_user.department_id})
 
 
 @bp.post("/surveys")
-@api_login_required
+@requires("survey")
 def create_survey():
     record, errors = parse_record(request.get_json(silent=True))
     if errors:
@@ -53,7 +43,7 @@ def create_survey():
 
 
 @bp.get("/surveys/<int:survey_id>")
-@api_login_required
+@requires("survey")
 def get_survey(survey_id):
     survey = surveys_in_scope(current_user).where(Survey.id == survey_id).first()
     if survey is None:

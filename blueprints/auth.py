@@ -1,10 +1,11 @@
 """Logging in and out, and the profile page with the user's API tokens."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
 
 from domain import accounts
 from extensions import limiter
 from models import ApiToken
+from permissions import public, requires
 
 bp = Blueprint("auth", __name__)
 
@@ -19,6 +20,7 @@ def _safe_next(target):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"], key_func=_login_username, methods=["POST"])
 def login():
@@ -37,6 +39,7 @@ def login():
 
 
 @bp.post("/logout")
+@public
 def logout():
     if current_user.is_authenticated:
         accounts.end_session(current_user.session_key)
@@ -46,14 +49,14 @@ def logout():
 
 
 @bp.get("/profile")
-@login_required
+@requires("account")
 def profile():
     tokens = current_user.tokens.order_by(ApiToken.created_at.desc())
     return render_template("auth/profile.html", tokens=tokens, new_token=None)
 
 
 @bp.post("/profile/tokens")
-@login_required
+@requires("account")
 def new_token():
     name = request.form.get("name", "").strip()[:64]
     _, token = accounts.issue_token(current_user, name)
@@ -62,8 +65,10 @@ def new_token():
 
 
 @bp.post("/profile/tokens/<int:token_id>/revoke")
-@login_required
+@requires("account")
 def revoke_token(token_id):
+    if not current_user.tokens.where(ApiToken.id == token_id).exists():
+        abort(404)
     if accounts.revoke_token(current_user, token_id):
         flash("令牌已作废")
     return redirect(url_for("auth.profile"))

@@ -2,16 +2,18 @@
 the list at `/check/approved`; `import-approved FILE.csv` loads it from the command line."""
 import click
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from domain import approved
 from domain.org_import import ImportError_
 from models import ApprovedInstitution
+from permissions import public, requires
 
 bp = Blueprint("check", __name__, cli_group=None)  # its commands are top-level: flask --app app …
 
 
 @bp.get("/check")
+@public
 def index():
     query = request.args.get("q", "").strip()[:200]
     current, expired = approved.lookup(query) if query else ([], [])
@@ -20,13 +22,7 @@ def index():
 
 # --- the district keeps the list ------------------------------------------------------------------------
 
-def district_only():
-    if current_user.role != "district":
-        abort(404)
-
-
 def entry_or_404(entry_id):
-    district_only()
     entry = ApprovedInstitution.get_or_none(ApprovedInstitution.id == entry_id)
     return entry or abort(404)
 
@@ -38,16 +34,14 @@ def render_list(errors=None, form=None, status=200):
 
 
 @bp.get("/check/approved")
-@login_required
+@requires("approved.manage")
 def approved_list():
-    district_only()
     return render_list()
 
 
 @bp.post("/check/approved")
-@login_required
+@requires("approved.manage")
 def add_approved():
-    district_only()
     try:
         entry = approved.add_entry(current_user, request.form)
     except approved.ApprovedError as exc:
@@ -57,7 +51,7 @@ def add_approved():
 
 
 @bp.post("/check/approved/<int:entry_id>")
-@login_required
+@requires("approved.manage")
 def edit_approved(entry_id):
     entry = entry_or_404(entry_id)
     try:
@@ -70,7 +64,7 @@ def edit_approved(entry_id):
 
 
 @bp.post("/check/approved/<int:entry_id>/delete")
-@login_required
+@requires("approved.manage")
 def delete_approved(entry_id):
     entry = entry_or_404(entry_id)
     approved.delete_entry(current_user, entry)
@@ -79,9 +73,8 @@ def delete_approved(entry_id):
 
 
 @bp.post("/check/approved/import")
-@login_required
+@requires("approved.manage")
 def import_approved_file():
-    district_only()
     upload = request.files.get("file")
     try:
         text = upload.read().decode("utf-8-sig") if upload else ""

@@ -2,6 +2,8 @@
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 
+from permissions import public
+
 bp = Blueprint("main", __name__)
 
 HOME_BY_ROLE = {"surveyor": "survey.index", "street": "survey.progress", "district": "survey.progress",
@@ -9,6 +11,7 @@ HOME_BY_ROLE = {"surveyor": "survey.index", "street": "survey.progress", "distri
 
 
 @bp.get("/")
+@public
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))

@@ -2,10 +2,11 @@
 poster's QR code (PNG, SVG) and a shareable image; `create-poster COMMUNITY_CODE LOCATION` on the command line."""
 import click
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from domain import posters
 from models import Org, audit
+from permissions import picks_community, requires
 
 bp = Blueprint("posters", __name__, url_prefix="/posters", cli_group=None)  # commands: flask --app app …
 
@@ -15,11 +16,6 @@ def poster_or_404(code):
     if poster is None or not current_user.can_see_community(poster.community_id):
         abort(404)
     return poster
-
-
-def staff_only():
-    if current_user.role not in ("surveyor", "street", "district"):
-        abort(404)
 
 
 def scope_communities():
@@ -38,17 +34,15 @@ def render_index(errors=None, form=None, status=200):
 
 
 @bp.get("/")
-@login_required
+@requires("posters")
 def index():
-    staff_only()
     return render_index()
 
 
 @bp.post("/")
-@login_required
+@requires("posters")
 def create():
-    staff_only()
-    community = current_user.org_id if current_user.role == "surveyor" else request.form.get("community", "")
+    community = request.form.get("community", "") if picks_community(current_user) else current_user.org_id
     try:
         poster = posters.create_poster(current_user, community, request.form.get("location"))
     except posters.PosterError as exc:
@@ -58,16 +52,15 @@ def create():
 
 
 @bp.post("/<code>/retire")
-@login_required
+@requires("posters")
 def retire(code):
-    staff_only()
     poster = posters.retire(current_user, poster_or_404(code))
     flash(f"海报 {poster.code} 已撤下；扫它的码仍可举报")
     return redirect(url_for("posters.index", community=poster.community_id), 303)
 
 
 @bp.get("/<code>")
-@login_required
+@requires("posters")
 def print_one(code):
     poster = poster_or_404(code)
     audit(current_user, "export", poster, "print")
@@ -75,10 +68,10 @@ def print_one(code):
 
 
 @bp.get("/print")
-@login_required
+@requires("posters")
 def print_all():
     """Every current poster of one 居委 on its own A4 page, to print at once."""
-    community = request.args.get("community", "") or (current_user.org_id if current_user.role == "surveyor" else "")
+    community = request.args.get("community", "") or ("" if picks_community(current_user) else current_user.org_id)
     if not community or not current_user.can_see_community(community):
         abort(404)
     chosen = list(posters.posters_in_scope(current_user, community, include_retired=False))
@@ -88,19 +81,19 @@ def print_all():
 
 
 @bp.get("/<code>/qr.png")
-@login_required
+@requires("posters")
 def qr_png(code):
     return Response(posters.qr_png(url_of(poster_or_404(code))), mimetype="image/png")
 
 
 @bp.get("/<code>/qr.svg")
-@login_required
+@requires("posters")
 def qr_svg(code):
     return Response(posters.qr_svg(url_of(poster_or_404(code))), mimetype="image/svg+xml")
 
 
 @bp.get("/<code>/share.png")
-@login_required
+@requires("posters")
 def share_png(code):
     poster = poster_or_404(code)
     try:

@@ -12,6 +12,8 @@ import os
 
 from flask import Blueprint, current_app, render_template, request, send_from_directory, url_for
 
+from permissions import public
+
 bp = Blueprint("pwa", __name__)
 
 THEME_COLOR = "#c62828"
@@ -88,11 +90,13 @@ def manifest_json():
 
 
 @bp.get("/manifest.webmanifest")
+@public
 def manifest():
     return no_cache(current_app.response_class(manifest_json()), "application/manifest+json")
 
 
 @bp.get("/sw.js")
+@public
 def service_worker():
     shell = [url_for("static", filename=name) for name in shell_files()]
     shell += [url_for("pwa.offline"), url_for("pwa.manifest")]
@@ -110,12 +114,14 @@ def service_worker():
 
 
 @bp.get("/offline")
+@public
 def offline():
     return render_template("pwa/offline.html")
 
 
 @bp.get("/apple-touch-icon.png")
 @bp.get("/apple-touch-icon-precomposed.png")
+@public
 def apple_touch_icon():
     # iOS asks the site root for this when a page names no apple-touch-icon.
     return send_from_directory(os.path.join(current_app.static_folder, "icons"), "apple-touch-icon.png",

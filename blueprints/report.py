@@ -7,6 +7,7 @@ from domain import posters, reports, uploads
 from domain.clock import now_local
 from extensions import limiter
 from models import REPORT_STATUSES
+from permissions import public
 
 bp = Blueprint("report", __name__, url_prefix="/r", cli_group=None)
 
@@ -61,12 +62,14 @@ def submit(poster=None):
 
 
 @bp.route("", methods=["GET", "POST"])
+@public
 @limiter.limit(_public_limit, methods=["POST"], error_message=BUSY)
 def general():
     return submit() if request.method == "POST" else render_form()
 
 
 @bp.get("/status")
+@public
 @limiter.limit(_public_limit, exempt_when=lambda: not request.args.get("number"), error_message=BUSY)
 def status():
     number = request.args.get("number", "").strip()
@@ -77,6 +80,7 @@ def status():
 
 
 @bp.route("/<code>", methods=["GET", "POST"])
+@public
 @limiter.limit(_public_limit, methods=["POST"], error_message=BUSY)
 @limiter.limit(_poster_limit, key_func=_poster_key, methods=["POST"], error_message=BUSY)
 def poster_report(code):

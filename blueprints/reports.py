@@ -2,10 +2,11 @@
 changes with who and when, referral to a department. Staff see the reports of their 居委/street/district;
 a department sees the reports referred to it. Outside scope everything is 404, photos included."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from domain import reports, uploads
 from models import REPORT_STATUSES, Department, Org, Referral, Report, ReportPhoto
+from permissions import requires
 from templating import render
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", cli_group=None)  # its commands are top-level
@@ -23,7 +24,7 @@ def scope_communities():
 
 
 @bp.get("/")
-@login_required
+@requires("cases.view")
 def index():
     status, community = request.args.get("status", ""), request.args.get("community", "")
     found = reports.queue(current_user, status, community).limit(500)
@@ -42,13 +43,13 @@ def render_detail(report, error=None, status=200):
 
 
 @bp.get("/<number>")
-@login_required
+@requires("cases.view")
 def detail(number):
     return render_detail(report_or_404(number))
 
 
 @bp.post("/<number>/status")
-@login_required
+@requires("reports.triage")
 def change_status(number):
     report = report_or_404(number)
     try:
@@ -60,7 +61,7 @@ def change_status(number):
 
 
 @bp.post("/<number>/refer")
-@login_required
+@requires("cases.refer")
 def refer(number):
     report = report_or_404(number)
     try:
@@ -72,7 +73,7 @@ def refer(number):
 
 
 @bp.get("/<number>/photos/<int:photo_id>.jpg")
-@login_required
+@requires("cases.view")
 def photo(number, photo_id):
     report = report_or_404(number)
     found = ReportPhoto.get_or_none((ReportPhoto.id == photo_id) & (ReportPhoto.report == report))

@@ -4,12 +4,13 @@ so the form and the API share one validation path."""
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from domain import survey_form, units
 from domain.clock import today_local
 from domain.survey_store import survey_as_dict, surveys_in_scope
 from models import Building, Org, Survey
+from permissions import picks_community, requires
 from templating import is_htmx
 
 bp = Blueprint("survey", __name__, url_prefix="/survey")
@@ -34,7 +35,7 @@ def community_or_404(code):
 
 def chosen_community():
     """The 居委 a page is about: a surveyor's own, or the one a street/district user picked (None: not yet)."""
-    if current_user.role == "surveyor":
+    if not picks_community(current_user):
         return current_user.org
     code = request.values.get("community", "")
     return community_or_404(code) if code else None
@@ -79,13 +80,13 @@ def render_index(community, status=200, layout_errors=None, unit_errors=None):
 
 
 @bp.get("/")
-@login_required
+@requires("survey")
 def index():
     return render_index(chosen_community())
 
 
 @bp.post("/buildings")
-@login_required
+@requires("survey")
 def lay_out():
     community = chosen_community() or abort(404)
     name, addresses, errors = units.parse_layout(request.form)
@@ -97,7 +98,7 @@ def lay_out():
 
 
 @bp.post("/units")
-@login_required
+@requires("survey")
 def add_unit():
     community = chosen_community() or abort(404)
     unit, errors = units.parse_single_unit(request.form)
@@ -109,7 +110,7 @@ def add_unit():
 
 
 @bp.get("/buildings/<int:building_id>")
-@login_required
+@requires("survey")
 def building(building_id):
     building = building_or_404(building_id)
     return render_template("survey/building.html", building=building,
@@ -119,7 +120,7 @@ def building(building_id):
 # --- one-tap visits ---------------------------------------------------------------------------------------
 
 @bp.post("/units/<int:unit_id>/quick")
-@login_required
+@requires("survey")
 def quick_record(unit_id):
     unit = unit_or_404(unit_id)
     survey, errors = survey_form.save_form(current_user, request.form)
@@ -153,7 +154,7 @@ def with_one_more(form):
 
 
 @bp.route("/units/<int:unit_id>/record", methods=["GET", "POST"])
-@login_required
+@requires("survey")
 def record_form(unit_id):
     unit = unit_or_404(unit_id)
     if request.method == "GET":
@@ -168,7 +169,7 @@ def record_form(unit_id):
 
 
 @bp.post("/preview")
-@login_required
+@requires("survey")
 def preview():
     errors, flags = survey_form.preview_form(request.form)
     names = sorted((set(request.form.keys()) - set(survey_form.NOT_RECORD_FIELDS)) | set(errors))
@@ -176,7 +177,7 @@ def preview():
 
 
 @bp.get("/form/<any(trainings, purchases):kind>")
-@login_required
+@requires("survey")
 def form_block(kind):
     """One more training or purchase block for htmx, numbered after those already on the form."""
     values = request.args.to_dict()
@@ -189,7 +190,7 @@ def form_block(kind):
 # --- stored records: view, today's list, correction --------------------------------------------------------
 
 @bp.get("/records/<int:survey_id>")
-@login_required
+@requires("survey")
 def record(survey_id):
     survey = survey_or_404(survey_id)
     stored = survey_as_dict(survey)
@@ -199,7 +200,7 @@ def record(survey_id):
 
 
 @bp.route("/records/<int:survey_id>/edit", methods=["GET", "POST"])
-@login_required
+@requires("survey")
 def edit(survey_id):
     survey = survey_or_404(survey_id)
     unit = unit_or_404(survey.unit_id)
@@ -215,7 +216,7 @@ def edit(survey_id):
 
 
 @bp.get("/today")
-@login_required
+@requires("survey")
 def today():
     day = today_local()
     records, flags = units.records_of_day(current_user, day)
@@ -223,6 +224,6 @@ def today():
 
 
 @bp.get("/progress")
-@login_required
+@requires("survey")
 def progress():
     return render_template("survey/progress.html", rows=units.community_progress(current_user.community_codes()))

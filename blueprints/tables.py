@@ -6,21 +6,18 @@ import json
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, send_file, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from blueprints.api import api_login_required
 from blueprints.errors import error_response
 from domain import institutions
 from domain.clock import last_wednesday, today_local
 from domain.tables import COLUMNS, table1
 from domain.workbook import table1_csv, write_table1
 from models import REPORT_STATUSES, Org, audit
+from permissions import can, requires, sees_whole_district, street_codes
 from templating import render
 
 bp = Blueprint("tables", __name__, cli_group=None)  # its commands are top-level: flask --app app …
-
-TABLE_ROLES = ("street", "district")
-
 
 class BadDate(ValueError):
     pass
@@ -40,26 +37,20 @@ def parse_as_of(value):
 
 
 def table_street(user, code):
-    """The street whose table `user` may see for ?street=CODE: None for the whole district. 404 for a
-    street outside the user's scope."""
-    if user.role == "street":
-        if code and code != user.org_id:
-            abort(404)
-        return user.org
-    if not code:
+    """The street of ?street=CODE whose tables `user` may see; None for the whole district (district users
+    only). 404 for a street outside the user's scope."""
+    if not code and sees_whole_district(user):
         return None
-    street = Org.get_or_none((Org.code == code) & (Org.kind == "street"))
-    if street is None:
+    street = Org.get_or_none((Org.code == (code or user.org_id)) & (Org.kind == "street"))
+    if street is None or street.code not in street_codes(user):
         abort(404)
     return street
 
 
 def tables_view(view):
-    """Street and district users only; parses ?as_of= and ?street= into `day` and `street`."""
+    """Parses ?as_of= and ?street= into `day` and `street` (who may see tables: @requires("tables.view"))."""
     @wraps(view)
     def wrapped(*args, **kwargs):
-        if current_user.role not in TABLE_ROLES:
-            abort(403)
         try:
             day = parse_as_of(request.args.get("as_of"))
         except BadDate as exc:
@@ -80,7 +71,7 @@ def _export(kind, day, street):
 
 
 @bp.get("/api/v1/tables/1")
-@api_login_required
+@requires("tables.view")
 @tables_view
 def table1_json(day, street):
     _export("json", day, street)
@@ -90,7 +81,7 @@ def table1_json(day, street):
 
 
 @bp.get("/api/v1/tables/1.xlsx")
-@api_login_required
+@requires("tables.view")
 @tables_view
 def table1_xlsx(day, street):
     out = io.BytesIO()
@@ -101,7 +92,7 @@ def table1_xlsx(day, street):
 
 
 @bp.get("/api/v1/tables/1.csv")
-@api_login_required
+@requires("tables.view")
 @tables_view
 def table1_csv_file(day, street):
     return send_file(io.BytesIO(table1_csv(table1(day, street))), as_attachment=True,
@@ -119,7 +110,7 @@ def _dates(day):
 
 
 @bp.get("/tables/")
-@login_required
+@requires("tables.view")
 @tables_view
 def index(day, street):
     """附件1 on screen: the street rows (district), or one street's 居委 rows with progress charts."""
@@ -128,16 +119,16 @@ def index(day, street):
 
 
 @bp.get("/tables/problems")
-@login_required
+@requires("tables.view")
 @tables_view
 def problems(day, street):
     return render("tables/problems.html", "tables/_problems.html",
                   problems=institutions.problem_list(day, street), street=street,
-                  decisions=institutions.decisions() if current_user.role == "district" else [], **_dates(day))
+                  decisions=institutions.decisions() if can(current_user, "problems.decide") else [], **_dates(day))
 
 
 @bp.get("/tables/problems/institution")
-@login_required
+@requires("tables.view")
 @tables_view
 def institution(day, street):
     found = institutions.find_institution(day, request.args.get("key", ""), street)
@@ -149,18 +140,8 @@ def institution(day, street):
                            community_names=institutions.community_names(), **dates), dates["status"]
 
 
-def district_only(view):
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if current_user.role != "district":
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapped
-
-
 @bp.post("/tables/problems/merge")
-@login_required
-@district_only
+@requires("problems.decide")
 def merge():
     try:
         institutions.merge(current_user, request.form.get("key_a", ""), request.form.get("key_b", ""),
@@ -171,8 +152,7 @@ def merge():
 
 
 @bp.post("/tables/problems/split")
-@login_required
-@district_only
+@requires("problems.decide")
 def split():
     try:
         institutions.split(current_user, request.form.get("name_id", ""), request.form.get("phone_id", ""),
@@ -183,8 +163,7 @@ def split():
 
 
 @bp.post("/tables/problems/decisions/<int:decision_id>/undo")
-@login_required
-@district_only
+@requires("problems.decide")
 def undo(decision_id):
     if not institutions.undo(current_user, decision_id):
         abort(404)

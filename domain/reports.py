@@ -175,21 +175,16 @@ class TriageError(ValueError):
 
 
 def reports_in_scope(user):
-    """The reports a user may see: its 居委's, its street's (also those placed only in the street), all for
-    the district, and for a department those referred to it."""
-    query = Report.select()
-    if user.role == "district":
-        return query
-    if user.role == "department":
-        referred = Referral.select(Referral.report).where(Referral.department == user.department_id)
-        return query.where(Report.id.in_(referred))
-    if user.role == "street":
-        return query.where(Report.community.in_(user.community_codes()) | (Report.street == user.org_id))
-    return query.where(Report.community.in_(user.community_codes()))
+    """The reports a user may see (permissions.scope)."""
+    from permissions import scope
+
+    return scope(user, Report)
 
 
 def can_triage(user):
-    return user.role in ("surveyor", "street", "district")
+    from permissions import can
+
+    return can(user, "reports.triage")
 
 
 def queue(user, status="", community=""):
@@ -223,8 +218,10 @@ def _set_status(user, report, status, note):
 
 def refer(user, report, department_code, note=""):
     """Hand a confirmed (or already referred) report to a department: a Referral, status referred."""
-    if not can_triage(user):
-        raise TriageError("部门用户不能移交线索")
+    from permissions import can
+
+    if not can(user, "cases.refer"):
+        raise TriageError("只有街镇和区可以移交部门")
     if report.status not in ("confirmed", "referred"):
         raise TriageError("请先核实属实，再移交部门")
     department = Department.get_or_none(Department.code == department_code)

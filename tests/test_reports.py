@@ -102,20 +102,25 @@ def test_triage_moves_a_report_on_with_who_and_when_and_refers_it(client, action
     actions.login("surveyor")
     assert client.post(f"/reports/{report.number}/status", data={"status": "confirmed"}).status_code == 422
     assert client.post(f"/reports/{report.number}/status", data={"status": "checking", "note": "已电话联系"}).status_code == 303
-    assert client.post(f"/reports/{report.number}/refer", data={"department": "xiaofang"}).status_code == 422
+    # A 居委 checks and confirms, but does not refer (design section 9): that is for the street.
+    assert client.post(f"/reports/{report.number}/refer", data={"department": "xiaofang"}).status_code == 404
     assert client.post(f"/reports/{report.number}/status", data={"status": "confirmed"}).status_code == 303
+    actions.logout()
+    actions.login("street")
+    assert client.post(f"/reports/{report.number}/refer", data={"department": "bogus"}).status_code == 422
     referred = client.post(f"/reports/{report.number}/refer", data={"department": "xiaofang", "note": "请查处"})
     assert referred.status_code == 303
 
     report = Report.get_by_id(report.id)
     assert report.status == "referred"
     surveyor = User.get(User.username == "surveyor")
+    street = User.get(User.username == "street")
     events = list(ReportEvent.select().where(ReportEvent.report == report).order_by(ReportEvent.id))
     assert [(e.status, e.user_id) for e in events] == [
-        ("new", None), ("checking", surveyor.id), ("confirmed", surveyor.id), ("referred", surveyor.id)]
+        ("new", None), ("checking", surveyor.id), ("confirmed", surveyor.id), ("referred", street.id)]
     assert events[1].note == "已电话联系" and all(e.at for e in events)
     referral = Referral.get(Referral.report == report)
-    assert (referral.department_id, referral.community_id, referral.referred_by_id) == ("xiaofang", COMMUNITY, surveyor.id)
+    assert (referral.department_id, referral.community_id, referral.referred_by_id) == ("xiaofang", COMMUNITY, street.id)
     assert AuditLog.select().where(AuditLog.action.in_(("status", "refer"))).count() == 4
     page = client.get(f"/reports/{report.number}").get_data(as_text=True)
     assert "已移交" in page and "已电话联系" in page
@@ -131,7 +136,7 @@ def test_a_department_sees_the_reports_referred_to_it_and_cannot_change_them(cli
     assert numbers_seen(client) == {COMMUNITY}
     page = client.get(f"/reports/{report.number}").get_data(as_text=True)
     assert report.description in page and "开始核查" not in page
-    assert client.post(f"/reports/{report.number}/status", data={"status": "checking"}).status_code == 422
+    assert client.post(f"/reports/{report.number}/status", data={"status": "checking"}).status_code == 404
     with client.get(f"/reports/{report.number}/photos/{report.photos.get().id}.jpg") as image:
         assert image.status_code == 200
 

@@ -55,9 +55,9 @@ def test_street_user_gets_only_its_street(district, actions, client):
 @pytest.mark.parametrize("username", ["surveyor", "department"])
 def test_surveyors_and_departments_get_no_tables(district, actions, client, username):
     actions.login(username)
-    assert get_table(client, f"as_of={D1}").status_code == 403
-    assert client.get("/api/v1/tables/1.xlsx").status_code == 403
-    assert client.get("/tables/").status_code == 403
+    assert get_table(client, f"as_of={D1}").status_code == 404
+    assert client.get("/api/v1/tables/1.xlsx").status_code == 404
+    assert client.get("/tables/").status_code == 404
 
 
 def test_anonymous_gets_401_from_the_api(district, client):

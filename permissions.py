@@ -1,0 +1,160 @@
+"""Who may do what (design section 3), in one place.
+
+Routes declare what they need with `@requires(action)` (or `@public`), templates ask `can(user, action)`,
+and queries of what a user may see start from `scope(user, Model)`. A user who may not do something, or
+asks for a record outside their scope, gets 404 — never 403 — so nobody learns what exists elsewhere.
+tests/test_permissions.py walks the app's URL map against this module, so a route without a rule fails.
+"""
+from functools import wraps
+
+from flask import abort, request
+from flask_login import current_user
+
+from models import SQL, Building, Org, Poster, Referral, Report, Survey, Unit
+
+SURVEYOR, STREET, DISTRICT, DEPARTMENT = "surveyor", "street", "district", "department"
+EVERYONE = frozenset((SURVEYOR, STREET, DISTRICT, DEPARTMENT))
+STAFF = frozenset((SURVEYOR, STREET, DISTRICT))  # the campaign's own people, as opposed to departments
+
+# action → the roles that may do it. Scope (which 居委, which department) is checked separately, per record.
+RULES = {
+    "account": EVERYONE,                          # own profile, password, API tokens
+    "survey": STAFF,                              # buildings, visits, corrections, progress
+    "posters": STAFF,                             # make, print, retire warning posters
+    "reports.triage": STAFF,                      # 线索: check, confirm, mark unfounded
+    "cases.view": EVERYONE,                       # departments see only the cases referred to them
+    "cases.escalate": frozenset((SURVEYOR,)),     # a 居委 asks its street to act; it does not refer
+    "cases.refer": frozenset((STREET, DISTRICT)),
+    "cases.mark_important": EVERYONE,
+    "cases.publish": frozenset((DISTRICT,)),      # the public 曝光 page
+    "referrals.work": frozenset((DEPARTMENT,)),   # accept, record what was done, return
+    "leads.log": frozenset((STREET, DISTRICT, DEPARTMENT)),
+    "tables.view": frozenset((STREET, DISTRICT)),
+    "problems.decide": frozenset((DISTRICT,)),    # merge and split institutions of the problem list
+    "approved.manage": frozenset((DISTRICT,)),
+}
+
+PUBLIC = "public"  # marks a view anyone may open, logged in or not
+
+
+def can(user, action, thing=None):
+    """Whether `user` may do `action` (a key of RULES), and, given a record, whether it is in their scope."""
+    if action not in RULES:
+        raise KeyError(f"no permission rule for {action!r}")
+    if user is None or not getattr(user, "is_authenticated", False) or user.role not in RULES[action]:
+        return False
+    return thing is None or in_scope(user, thing)
+
+
+# --- scope: what a user may see -------------------------------------------------------------------------
+
+
+def community_codes(user):
+    """A query of the 居委 codes in the user's scope: its own 居委, its street's, all for the district;
+    none for a department (it sees cases, not places)."""
+    if user.role == DEPARTMENT or user.org_id is None:
+        return Org.select(Org.code).where(SQL("1 = 0"))
+    return user.org.communities().select(Org.code)
+
+
+def street_codes(user):
+    """The 街镇 codes whose tables the user may see: its own street, or all of them for the district."""
+    if user.role == DISTRICT:
+        return [o.code for o in Org.select(Org.code).where(Org.kind == "street").order_by(Org.code)]
+    if user.role == STREET:
+        return [user.org_id]
+    return []
+
+
+def sees_whole_district(user):
+    """District users see every street at once; everyone else sees their own part."""
+    return user.role == DISTRICT
+
+
+def picks_community(user):
+    """Street and district users choose which 居委 a page is about; a 居委 worker has only their own."""
+    return user.role in (STREET, DISTRICT)
+
+
+def can_see_community(user, code):
+    return user.role == DISTRICT or community_codes(user).where(Org.code == code).exists()
+
+
+def scope(user, model):
+    """A query of the `model` rows `user` may see."""
+    if model is Org:
+        return Org.select().where((Org.kind == "community") & Org.code.in_(community_codes(user)))
+    if model in (Survey, Unit, Building, Poster):
+        return model.select().where(model.community.in_(community_codes(user)))
+    if model is Report:
+        return _reports(user)
+    if model is Referral:
+        if user.role == DEPARTMENT:
+            return Referral.select().where(Referral.department == user.department_id)
+        return Referral.select().where(Referral.report.in_(_reports(user).select(Report.id)))
+    raise KeyError(f"no scope rule for {model.__name__}")
+
+
+def _reports(user):
+    """Its 居委's reports, its street's (also those placed only in the street), all for the district, and
+    for a department those referred to it."""
+    query = Report.select()
+    if user.role == DISTRICT:
+        return query
+    if user.role == DEPARTMENT:
+        return query.where(Report.id.in_(
+            Referral.select(Referral.report).where(Referral.department == user.department_id)))
+    if user.role == STREET:
+        return query.where(Report.community.in_(community_codes(user)) | (Report.street == user.org_id))
+    return query.where(Report.community.in_(community_codes(user)))
+
+
+def in_scope(user, thing):
+    if isinstance(thing, Org):
+        if thing.kind == "community":
+            return can_see_community(user, thing.code)
+        if thing.kind == "street":
+            return thing.code in street_codes(user)
+        return sees_whole_district(user)
+    model = type(thing)
+    return scope(user, model).where(model._meta.primary_key == thing._pk).exists()
+
+
+# --- views ------------------------------------------------------------------------------------------------
+
+
+def requires(action):
+    """A view for users who may `action`: anonymous users are asked to log in (401 on the API), anyone
+    else who may not gets 404. The action is kept on the view for the URL-map test."""
+    if action not in RULES:
+        raise KeyError(f"no permission rule for {action!r}")
+
+    def decorate(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return _unauthorized()
+            if not can(current_user, action):
+                abort(404)
+            return view(*args, **kwargs)
+
+        guarded.permission = action
+        return guarded
+
+    return decorate
+
+
+def public(view):
+    """A view anyone may open (the public report pages, /check, login, static files)."""
+    view.permission = PUBLIC
+    return view
+
+
+def _unauthorized():
+    if request.path.startswith("/api/"):
+        from blueprints.errors import error_response
+
+        return error_response(401, "请先登录", code="unauthorized")
+    from extensions import login_manager
+
+    return login_manager.unauthorized()

@@ -1,0 +1,156 @@
+"""Who may do what, proven over the whole URL map (design section 3; issue 9 item 6).
+
+Every route must say who may use it (`@requires(action)` or `@public`, permissions.py). Then, for every route
+and every role, a request with a record inside the user's scope is answered (anything but 403/404/500) when
+permissions.can says the role may, and 404 when it may not; a record outside the user's scope is 404. A new
+route without a rule, or with a URL parameter this test has no sample for, fails here.
+"""
+import datetime
+import io
+import uuid
+
+import pytest
+from PIL import Image
+
+import permissions
+from domain import accounts, approved, institutions, posters, reports
+from domain.clock import now_local
+from domain.survey_record import parse_record
+from domain.survey_store import store_record
+from domain.units import floor_addresses, lay_out_building
+from models import Org, Survey, User
+from tests.conftest import COMMUNITY, OTHER_COMMUNITY, make_world
+
+ROLES = ("surveyor", "street", "district", "department")
+NOT_A_PAGE = {"static"}  # Flask's own static files: public by nature, cached by the service worker
+# Routes whose query string (not their path) names a record: ?community= or ?key=.
+QUERY_NAMES_A_RECORD = {"posters.print_all", "tables.institution"}
+
+
+def _jpeg():
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), "red").save(out, "JPEG")
+    return out.getvalue()
+
+
+def _place(app, users, community, institution):
+    """A building, a suspect survey record, a poster and a report with a photo in one 居委."""
+    org = Org.get(Org.code == community)
+    building, _ = lay_out_building(None, org, "1号楼", floor_addresses("1号楼", 1, 2))
+    unit = building.units.first()
+    surveyor = users["surveyor" if community == COMMUNITY else "other_surveyor"]
+    record, errors = parse_record({
+        "client_uuid": str(uuid.uuid4()), "community": community,
+        "unit": {"type": "household", "address": unit.address},
+        "visited_at": (now_local() - datetime.timedelta(hours=1)).isoformat() + "+08:00", "outcome": "surveyed",
+        "trainings": [{"institution": institution, "institution_phone": "", "trainer_identity": "institution",
+                       "mode": "door_to_door", "fee": "100", "products_pitched": True}],
+        "purchases": []})
+    assert not errors, errors
+    survey, _ = store_record(surveyor, record)
+    poster = posters.create_poster(None, community, "门厅")
+    values, _ = reports.parse_report({"kinds": ["door_to_door_fee"], "description": "上门收费", "institution": ""})
+    cleaned = [(jpeg, w, h) for jpeg, w, h in [__import__("domain.uploads", fromlist=["x"]).clean_photo(_jpeg())]]
+    report = reports.submit_report(values, cleaned, app.config["UPLOAD_DIR"], poster)
+    key = next(i.key for i in institutions.problem_list(now_local().date()) if institution in i.names)
+    return {"survey_id": survey.id, "unit_id": unit.id, "building_id": building.id, "code": poster.code,
+            "number": report.number, "photo_id": report.photos.get().id, "community": community,
+            "institution": key, "kind": "trainings"}
+
+
+@pytest.fixture
+def samples(app, world):
+    """Records inside and outside each role's scope, keyed by URL parameter name."""
+    with app.app_context():
+        inside = _place(app, world, COMMUNITY, "华阳消防培训中心")
+        outside = _place(app, world, OTHER_COMMUNITY, "江苏消防培训中心")
+        district = world["district"]
+        # The 华阳 report is referred to the department of the `department` user (区消防救援支队).
+        report = reports.report_by_number(inside["number"])
+        reports.change_status(district, report, "checking")
+        reports.change_status(district, report, "confirmed")
+        reports.refer(district, report, "xiaofang")
+        entry = approved.add_entry(district, {"name": "上海正规消防培训学校", "credit_code": "", "address": "",
+                                              "phone": "", "approval_no": "", "valid_until": ""})
+        decision = institutions.merge(district, "n:华阳消防培训中心", "n:江苏消防培训中心")
+        institutions.undo(district, decision.id)
+        decision = institutions.merge(district, "n:甲", "n:乙")
+        tokens = {name: accounts.issue_token(user)[0].id for name, user in world.items()}
+    shared = {"entry_id": entry.id, "decision_id": decision.id, "token_id": tokens["surveyor"]}
+    return {"inside": {**inside, **shared}, "outside": outside, "tokens": tokens}
+
+
+def routes(app):
+    """(rule, method, endpoint, permission) of every route, GETs first and deletions last."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in NOT_A_PAGE:
+            continue
+        view = app.view_functions[rule.endpoint]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((rule, method, rule.endpoint, getattr(view, "permission", None)))
+    destructive = ("delete", "retire", "undo", "revoke", "logout")
+    return sorted(found, key=lambda r: (r[1] != "GET", any(w in r[2] for w in destructive), r[0].rule))
+
+
+def build_url(app, rule, values):
+    missing = [name for name in rule.arguments if name not in values]
+    assert not missing, f"tests/test_permissions.py has no sample for {missing} of {rule.rule}: add one"
+    with app.test_request_context():
+        from flask import url_for
+
+        query = {"community": values["community"], "key": values["institution"]}
+        return url_for(rule.endpoint, **{name: values[name] for name in rule.arguments}, **query)
+
+
+def test_every_route_says_who_may_use_it(app):
+    undeclared = [rule.rule for rule, _, _, permission in routes(app) if permission is None]
+    assert not undeclared, f"routes without @requires(...) or @public: {undeclared}"
+    unknown = {p for _, _, _, p in routes(app) if p not in permissions.RULES and p != permissions.PUBLIC}
+    assert not unknown
+
+
+def test_anonymous_users_reach_only_public_routes(app, samples):
+    client = app.test_client()
+    for rule, method, endpoint, permission in routes(app):
+        if permission == permissions.PUBLIC:
+            continue
+        url = build_url(app, rule, samples["inside"])
+        with client.open(url, method=method, data={}) as reply:
+            pass
+        expected = (401,) if rule.rule.startswith("/api/") else (302,)
+        assert reply.status_code in expected, f"{method} {url} answered {reply.status_code} to nobody"
+        if reply.status_code == 302:
+            assert "/login" in reply.headers["Location"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_by_every_role_inside_and_outside_scope(app, world, samples, role):
+    user = User.get(User.username == role)
+    client = app.test_client()
+    client.post("/login", data={"username": role, "password": "correct-horse-1"})
+    inside = {**samples["inside"], "token_id": samples["tokens"][role]}
+    outside = {**samples["outside"], "entry_id": -1, "decision_id": -1,
+               "token_id": samples["tokens"]["other_street" if role != "other_street" else "street"]}
+    problems = []
+    for rule, method, endpoint, permission in routes(app):
+        if permission == permissions.PUBLIC or endpoint == "auth.login":
+            continue
+        allowed = permissions.can(user, permission)
+        names_a_record = bool(rule.arguments - {"kind"}) or endpoint in QUERY_NAMES_A_RECORD
+        for where, values in (("inside", inside), ("outside", outside)):
+            if where == "outside" and not names_a_record:
+                continue
+            if where == "outside" and permissions.sees_whole_district(user) \
+                    and not {"token_id", "entry_id", "decision_id"} & set(rule.arguments):
+                continue  # nothing is outside the district's scope but ids that do not exist
+            url = build_url(app, rule, values)
+            with client.open(url, method=method, data={"community": values["community"]}) as reply:
+                status = reply.status_code
+            if status >= 500:
+                problems.append(f"{role} {method} {url} ({where}): {status}")
+            elif allowed and where == "inside" and status in (403, 404):
+                problems.append(f"{role} {method} {url}: {status}, but {role} may {permission}")
+            elif (not allowed or where == "outside") and status != 404:
+                problems.append(f"{role} {method} {url} ({where}): {status}, expected 404")
+    assert not problems, "\n".join(problems)
