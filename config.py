@@ -46,6 +46,9 @@ class Config:
     # Per poster as well as per address: a poster is one lobby, and a flood from it is not residents.
     RATELIMIT_POSTER = os.environ.get("RATELIMIT_POSTER", "20 per hour;100 per day")
 
+    # A referral's due date, by default: this many working days (Monday to Friday) after it is made.
+    REFERRAL_DUE_WORKING_DAYS = int(os.environ.get("REFERRAL_DUE_WORKING_DAYS", "10"))
+
     # A report may carry three photos of up to 8 MB each (domain/uploads.py) plus its text: a body larger
     # than that is refused before it is read.
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024

@@ -27,6 +27,7 @@ RULES = {
     "cases.refer": frozenset((STREET, DISTRICT)),
     "cases.mark_important": EVERYONE,
     "cases.publish": frozenset((DISTRICT,)),      # the public 曝光 page
+    "cases.oversee": frozenset((DISTRICT,)),      # 重要 cases counted in the navigation, at once
     "referrals.work": frozenset((DEPARTMENT,)),   # accept, record what was done, return
     "leads.log": frozenset((STREET, DISTRICT, DEPARTMENT)),
     "tables.view": frozenset((STREET, DISTRICT)),
@@ -76,6 +77,23 @@ def picks_community(user):
     return user.role in (STREET, DISTRICT)
 
 
+def sees_place(user, community, street):
+    """Whether something located in 居委 `community` (or, without a 居委, in 街镇 `street`) is in the user's
+    scope. Departments see no places: they see what was referred to them."""
+    if user.role == DISTRICT:
+        return True
+    if user.role == STREET:
+        return street == user.org_id
+    if user.role == SURVEYOR:
+        return community is not None and community == user.org_id
+    return False
+
+
+def works_for_department(user):
+    """A department's user: sees the cases referred to its department and the leads it logged."""
+    return user.role == DEPARTMENT
+
+
 def can_see_community(user, code):
     return user.role == DISTRICT or community_codes(user).where(Org.code == code).exists()
 
@@ -91,7 +109,9 @@ def scope(user, model):
     if model is Referral:
         if user.role == DEPARTMENT:
             return Referral.select().where(Referral.department == user.department_id)
-        return Referral.select().where(Referral.report.in_(_reports(user).select(Report.id)))
+        from domain.cases import visible_case_ids  # a case is where its mentions are
+
+        return Referral.select().where(Referral.case.in_(visible_case_ids(user) or [0]))
     raise KeyError(f"no scope rule for {model.__name__}")
 
 
@@ -102,8 +122,9 @@ def _reports(user):
     if user.role == DISTRICT:
         return query
     if user.role == DEPARTMENT:
-        return query.where(Report.id.in_(
-            Referral.select(Referral.report).where(Referral.department == user.department_id)))
+        from domain.cases import reports_referred_to
+
+        return query.where(Report.id.in_(reports_referred_to(user.department_id) or [0]))
     if user.role == STREET:
         return query.where(Report.community.in_(community_codes(user)) | (Report.street == user.org_id))
     return query.where(Report.community.in_(community_codes(user)))

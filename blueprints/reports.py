@@ -1,11 +1,12 @@
 """Triage of residents' reports (线索) at /reports/: the queue with filters, a report with its flags and photos, status
-changes with who and when, referral to a department. Staff see the reports of their 居委/street/district;
-a department sees the reports referred to it. Outside scope everything is 404, photos included."""
+changes with who and when, and the case it belongs to (referral happens there, blueprints/cases.py). Staff see
+the reports of their 居委/street/district; a department sees those of the cases referred to it. Outside scope
+everything is 404, photos included."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from domain import reports, uploads
-from models import REPORT_STATUSES, Department, Org, Referral, Report, ReportPhoto
+from domain import cases, reports, uploads
+from models import REPORT_STATUSES, Org, Report, ReportPhoto
 from permissions import requires
 from templating import render
 
@@ -24,7 +25,7 @@ def scope_communities():
 
 
 @bp.get("/")
-@requires("cases.view")
+@requires("reports.triage")
 def index():
     status, community = request.args.get("status", ""), request.args.get("community", "")
     found = reports.queue(current_user, status, community).limit(500)
@@ -33,10 +34,9 @@ def index():
 
 
 def render_detail(report, error=None, status=200):
-    referrals = report.referrals.join(Department).order_by(Referral.referred_at)
     return render_template(
         "reports/detail.html", report=report, history=reports.history(report), photos=list(report.photos),
-        referrals=referrals, departments=Department.select().order_by(Department.name), error=error,
+        case=cases.case_of_report(current_user, report), error=error,
         next_statuses=reports.TRANSITIONS.get(report.status, ()) if reports.can_triage(current_user) else (),
         labels=reports.TRANSITION_LABELS, statuses=REPORT_STATUSES, kinds=reports.KINDS,
         place_label=reports.place_label(report)), status
@@ -57,18 +57,6 @@ def change_status(number):
     except reports.TriageError as exc:
         return render_detail(report, str(exc), 422)
     flash(f"线索 {report.number}：{REPORT_STATUSES[report.status]}")
-    return redirect(url_for("reports.detail", number=report.number), 303)
-
-
-@bp.post("/<number>/refer")
-@requires("cases.refer")
-def refer(number):
-    report = report_or_404(number)
-    try:
-        referral = reports.refer(current_user, report, request.form.get("department", ""), request.form.get("note", ""))
-    except reports.TriageError as exc:
-        return render_detail(report, str(exc), 422)
-    flash(f"线索 {report.number} 已移交{referral.department.name}")
     return redirect(url_for("reports.detail", number=report.number), 303)
 
 

@@ -148,7 +148,22 @@ def parse_training(item, path, errors, today):
                                        "是否推销产品"),
         "engineering_solicited": parse_bool(item.get("engineering_solicited"), f"{path}.engineering_solicited",
                                             errors, "是否接洽消防工程"),
+        "institution_nature": parse_code(item.get("institution_nature"), codes.INSTITUTION_NATURES,
+                                         f"{path}.institution_nature", errors, "机构性质", default="unknown"),
+        "pitched_products": parse_codes(item.get("pitched_products"), codes.PRODUCTS, f"{path}.pitched_products",
+                                        errors, "推销的产品"),
     }
+
+
+def parse_codes(value, allowed, path, errors, label):
+    """A list of codes (a JSON list, or one code), each from `allowed`; in `allowed`'s order, no repeats."""
+    if value in (None, ""):
+        return []
+    items = value if isinstance(value, list) else [value]
+    if any(not isinstance(item, str) or item not in allowed for item in items):
+        errors.add(path, f"{label}的取值不正确")
+        return []
+    return [code for code in allowed if code in items]
 
 
 def parse_quantity(value, path, errors):
@@ -250,6 +265,15 @@ def parse_record(body, now=None):
     return record, errors
 
 
+# Training fields added after records were first stored (issue 9), with their defaults: left out of the
+# fingerprint at their default, so that a record stored before they existed and sent again still matches.
+LATER_TRAINING_DEFAULTS = {"institution_nature": "unknown", "pitched_products": []}
+
+
+def _without_later_defaults(training):
+    return {k: v for k, v in training.items() if LATER_TRAINING_DEFAULTS.get(k, object()) != v}
+
+
 def record_fingerprint(record):
     """A hash of a cleaned record: the same record sent twice has the same fingerprint."""
     def plain(value):
@@ -261,5 +285,6 @@ def record_fingerprint(record):
             return [plain(v) for v in value]
         return value
 
+    record = {**record, "trainings": [_without_later_defaults(t) for t in record.get("trainings", [])]}
     text = json.dumps(plain(record), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()

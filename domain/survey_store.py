@@ -82,6 +82,8 @@ def _write_details(survey, record):
             trainer_identity=item["trainer_identity"], mode=item["mode"], date=item["date"],
             fee_fen=to_fen(item["fee"]), content=item["content"], products_pitched=item["products_pitched"],
             engineering_solicited=item["engineering_solicited"], flags=" ".join(flags),
+            institution_nature=item.get("institution_nature", "unknown"),
+            pitched_products=" ".join(item.get("pitched_products", [])),
             suspect=red_flags.is_suspect(flags)))
     for position, item in enumerate(record["purchases"]):
         Purchase.create(
@@ -170,6 +172,7 @@ def survey_as_dict(survey):
             "date": t.date.isoformat() if t.date else None, "fee": str(from_fen(t.fee_fen)),
             "content": t.content, "products_pitched": t.products_pitched,
             "engineering_solicited": t.engineering_solicited,
+            "institution_nature": t.institution_nature, "pitched_products": t.pitched_products.split(),
             "flags": t.flags.split(), "suspect": t.suspect,
         } for t in trainings],
         "purchases": [{

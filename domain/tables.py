@@ -11,7 +11,7 @@ from peewee import JOIN, SQL, Case, Select, fn
 
 from domain.clock import end_of_day
 from domain.survey_store import from_fen
-from models import Org, Purchase, Referral, Report, ReportEvent, Survey, Training
+from models import Org, Purchase, Report, ReportEvent, Survey, Training
 
 TABLE1_NAME = "消防培训情况排摸统计表"  # 附件1's official name, after the district's name
 
@@ -149,20 +149,6 @@ def _reports_located(as_of):
     return dict(per_community.tuples()), dict(street_only.tuples())
 
 
-def referred_cases(as_of):
-    """{(居委 code or None, 街镇 code, case)} of cases referred to at least one department by D; a case is a
-    report ("r", id) or a problem-list institution ("i", key)."""
-    place = Org.alias()
-    community = fn.COALESCE(Referral.community, Report.community)
-    query = (Referral.select(community, fn.COALESCE(place.parent, Report.street), Referral.report,
-                             Referral.institution_key)
-             .join(Report, JOIN.LEFT_OUTER, on=(Referral.report == Report.id))
-             .join(place, JOIN.LEFT_OUTER, on=(place.code == community))
-             .where(Referral.referred_at < end_of_day(as_of)).distinct().tuples())
-    return {(code, street, ("r", report) if report else ("i", key)) for code, street, report, key in query
-            if street}
-
-
 # --- 附件1 ----------------------------------------------------------------------------------------------
 
 
@@ -197,10 +183,18 @@ def table1(as_of, street=None):
             per_community[code]["reports"] = count
 
     street_of = {o.code: o.parent_id for o in communities}
-    # (居委, 街镇, item) of each suspect training's institution and of each referred case, counted distinct
-    # per 居委, per street and over the table.
-    groups = [(code, street_of[code], key) for code, key in institutions.training_groups(as_of) if code in street_of]
-    cases = [(code, street, case) for code, street, case in referred_cases(as_of) if street in street_codes]
+    # (居委 or None, 街镇, group) of each suspect training's institution and of each case referred to a
+    # department by D (of every kind), counted distinct per 居委, per street and over the table.
+    groups, cases = [], []
+    for group in institutions.groups(as_of, with_products=False):
+        for m in group.mentions:
+            if m.street not in street_codes:
+                continue
+            community = m.community if m.community in street_of else None
+            if group.is_institution and m.kind == "training" and m.suspect and community:
+                groups.append((community, m.street, group.key))
+            if group.referrals:
+                cases.append((community, m.street, group.key))
     by_community = _distinct_counts(groups, cases, lambda code, street: code)
     by_street = _distinct_counts(groups, cases, lambda code, street: street)
     overall = _distinct_counts(groups, cases, lambda code, street: "total").get("total", (0, 0))
