@@ -403,8 +403,11 @@ def _event(user, view, action, note=""):
 
 
 def set_important(user, view, important):
+    # Marked on the case's first row only, so that the district's count counts cases, not their identifiers;
+    # cleared on all of them.
+    rows = [view.primary.id] if important else [r.id for r in view.rows]
     with db.atomic():
-        Case.update(important=important).where(Case.id.in_([r.id for r in view.rows])).execute()
+        Case.update(important=important).where(Case.id.in_(rows)).execute()
         _event(user, view, "important" if important else "unimportant")
 
 
