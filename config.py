@@ -46,6 +46,9 @@ class Config:
     # Per poster as well as per address: a poster is one lobby, and a flood from it is not residents.
     RATELIMIT_POSTER = os.environ.get("RATELIMIT_POSTER", "20 per hour;100 per day")
 
+    # Reporters' contacts are removed by `flask --app app purge-contacts` from reports older than this.
+    CONTACT_RETENTION_DAYS = int(os.environ.get("CONTACT_RETENTION_DAYS", "180"))
+
     # A referral's due date, by default: this many working days (Monday to Friday) after it is made.
     REFERRAL_DUE_WORKING_DAYS = int(os.environ.get("REFERRAL_DUE_WORKING_DAYS", "10"))
 

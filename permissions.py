@@ -33,6 +33,11 @@ RULES = {
     "tables.view": frozenset((STREET, DISTRICT)),
     "problems.decide": frozenset((DISTRICT,)),    # merge and split institutions of the problem list
     "approved.manage": frozenset((DISTRICT,)),
+    "audit.view": frozenset((DISTRICT,)),
+    # Personal data (issue 11): who needs a resident's full address or a reporter's contact. Everyone else sees
+    # them masked (domain/privacy.py); every look at a contact is written to the audit log.
+    "addresses.view": STAFF,
+    "contacts.view": STAFF,
 }
 
 PUBLIC = "public"  # marks a view anyone may open, logged in or not

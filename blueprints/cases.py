@@ -185,7 +185,7 @@ def api_cases():
 def api_case(case_id):
     view = case_or_404(case_id)
     proposed = cases.proposals(view) if can(current_user, "cases.refer") else []
-    return jsonify(view.as_json(proposed=proposed))
+    return jsonify(view.as_json(proposed=proposed, masked=not can(current_user, "addresses.view")))
 
 
 @bp.post("/api/v1/cases/<int:case_id>/referrals")

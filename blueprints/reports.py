@@ -6,9 +6,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from domain import cases, reports, uploads
-from models import REPORT_STATUSES, Org, Report, ReportPhoto
+from models import REPORT_STATUSES, Org, Report, ReportPhoto, audit
 from permissions import requires
-from templating import render
+from templating import is_htmx, render
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", cli_group=None)  # its commands are top-level
 
@@ -33,13 +33,17 @@ def index():
                   communities=scope_communities(), statuses=REPORT_STATUSES, place_label=reports.place_label)
 
 
+def _detail_context(report):
+    return dict(history=reports.history(report), photos=list(report.photos),
+                case=cases.case_of_report(current_user, report),
+                next_statuses=reports.TRANSITIONS.get(report.status, ()) if reports.can_triage(current_user) else (),
+                labels=reports.TRANSITION_LABELS, statuses=REPORT_STATUSES, kinds=reports.KINDS,
+                place_label=reports.place_label(report))
+
+
 def render_detail(report, error=None, status=200):
-    return render_template(
-        "reports/detail.html", report=report, history=reports.history(report), photos=list(report.photos),
-        case=cases.case_of_report(current_user, report), error=error,
-        next_statuses=reports.TRANSITIONS.get(report.status, ()) if reports.can_triage(current_user) else (),
-        labels=reports.TRANSITION_LABELS, statuses=REPORT_STATUSES, kinds=reports.KINDS,
-        place_label=reports.place_label(report)), status
+    return render_template("reports/detail.html", report=report, revealed=False, error=error,
+                           **_detail_context(report)), status
 
 
 @bp.get("/<number>")
@@ -58,6 +62,16 @@ def change_status(number):
         return render_detail(report, str(exc), 422)
     flash(f"线索 {report.number}：{REPORT_STATUSES[report.status]}")
     return redirect(url_for("reports.detail", number=report.number), 303)
+
+
+@bp.post("/<number>/contact")
+@requires("contacts.view")
+def contact(number):
+    """Show a reporter's full contact to someone who needs it, and write down that they looked."""
+    report = report_or_404(number)
+    audit(current_user, "view_contact", report)
+    return render("reports/detail.html", "reports/_contact.html", report=report, revealed=True,
+                  **({} if is_htmx() else _detail_context(report)))
 
 
 @bp.get("/<number>/photos/<int:photo_id>.jpg")

@@ -14,6 +14,7 @@ from domain import referrals as referral_steps
 from domain import routing
 from domain.clock import now_local, today_local
 from domain.institutions import Group, groups as all_groups
+from domain.privacy import mask_address
 from peewee import fn
 from permissions import sees_place, works_for_department
 from models import (
@@ -102,7 +103,7 @@ class CaseView:
     def penalised(self):
         return any(r.status == "penalised" for r in self.referrals)
 
-    def as_json(self, proposed=None, with_mentions=True):
+    def as_json(self, proposed=None, with_mentions=True, masked=False):
         body = {
             "id": self.id, "kind": self.kind, "title": self.title, "nature": self.group.nature_code,
             "flags": self.group.flags, "streets": self.group.streets, "communities": self.group.communities,
@@ -111,15 +112,16 @@ class CaseView:
             "referrals": [referral_json(r) for r in self.referrals],
         }
         if with_mentions:
-            body["mentions"] = [mention_json(m) for m in self.group.mentions]
+            body["mentions"] = [mention_json(m, masked) for m in self.group.mentions]
         if proposed is not None:
             body["proposed"] = [p.as_json() for p in proposed]
         return body
 
 
-def mention_json(m):
+def mention_json(m, masked=False):
+    """A mention as the API shows it; `masked` hides a home's room number (domain.privacy)."""
     return {"kind": m.kind, "id": m.id, "name": m.name, "phone": m.phone, "community": m.community,
-            "street": m.street, "place": m.place, "at": m.at.isoformat() if m.at else None, "flags": m.flags.split(),
+            "street": m.street, "place": mask_address(m.place) if masked else m.place, "at": m.at.isoformat() if m.at else None, "flags": m.flags.split(),
             "suspect": m.suspect, "ref": m.ref}
 
 
