@@ -5,8 +5,6 @@ import re
 
 import pytest
 
-from domain import record_text
-from domain.survey_form import first_error
 from domain.survey_record import parse_record
 from domain.units import floor_addresses, lay_out_building
 from models import Org, Survey, Unit, db
@@ -187,12 +185,16 @@ def test_a_failed_save_focuses_the_first_wrong_field(surveyor, client):
     ({}, None),
 ])
 def test_the_first_wrong_field_is_the_first_on_the_form(errors, first):
+    from domain.survey_form import first_error
+
     assert first_error(errors) == first
 
 
 # --- 2. the conflict screen's comparison --------------------------------------------------------------------------
 
 def test_two_versions_of_a_record_side_by_side():
+    from domain import record_text
+
     mine, _ = parse_record(survey_body(note="楼下张阿姨说的"))
     theirs, _ = parse_record(survey_body(trainings=[], purchases=[], note=""))
     rows = {row["label"]: row for row in record_text.compare(mine, theirs)}

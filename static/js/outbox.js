@@ -347,11 +347,9 @@
     if (flashMessage) box.appendChild(el("p", { "class": "outbox-flash", role: "status" }, flashMessage));
     var line = el("p", { "class": "outbox-line" });
     line.appendChild(el("span", { "class": "outbox-count" }, statusSentence(c, last)));
-    if (c.pending) {
-      var button = el("button", { type: "button", "class": "small outbox-sync" }, "立即同步");
-      button.addEventListener("click", function () { flush(true); });
-      line.appendChild(button);
-    }
+    var button = el("button", { type: "button", "class": "small outbox-sync" }, "立即同步");
+    button.addEventListener("click", function () { flush(true); });
+    line.appendChild(button);
     box.appendChild(line);
     if (state.authLost) {
       var auth = el("p", { "class": "outbox-auth error", role: "alert" }, "登录已过期，记录仍保存在手机上。");
