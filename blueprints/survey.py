@@ -172,9 +172,10 @@ def quick_record(unit_id):
 
 def render_record_form(unit, values, errors=None, status=200, survey=None):
     errors = errors or {}
-    _, flags = survey_form.preview_form(values)
+    _, flags, hints = survey_form.preview_form(values)
     return render_template(
         "survey/record_form.html", unit=unit, survey=survey, values=values, errors=errors, flag_sets=flags,
+        hints=hints,
         first_error=survey_form.first_error(errors),
         trainings=survey_form.count_items(values, "trainings"), purchases=survey_form.count_items(values, "purchases"),
         institutions=units.institution_suggestions(unit.community_id), back=back_to(unit),
@@ -207,9 +208,9 @@ def record_form(unit_id):
 @bp.post("/preview")
 @login_required
 def preview():
-    errors, flags = survey_form.preview_form(request.form)
+    errors, flags, hints = survey_form.preview_form(request.form)
     names = sorted((set(request.form.keys()) - set(survey_form.NOT_RECORD_FIELDS)) | set(errors))
-    return render_template("survey/_preview.html", errors=errors, flag_sets=flags, names=names)
+    return render_template("survey/_preview.html", errors=errors, flag_sets=flags, hints=hints, names=names)
 
 
 @bp.get("/form/<any(trainings, purchases):kind>")

@@ -148,10 +148,19 @@ def correct_form(user, survey, form):
 
 
 def preview_form(form):
-    """(errors, flag sets) for a form being filled in: what saving it now would say, without saving."""
+    """(errors, flag sets, hints) for a form being filled in: what saving it now would say, without saving."""
     record, errors = clean_record(form_to_body(form))
     trainings = [t if isinstance(t, dict) else {} for t in record["trainings"]]
-    return errors, flag_sets(trainings, record_flags({**record, "trainings": trainings}))
+    return errors, flag_sets(trainings, record_flags({**record, "trainings": trainings})), hints(record)
+
+
+SALE_WITHOUT_TRAINING = "有产品是在培训现场买的，但还没有填写这条培训：请增加这条培训，才能判断是不是冒牌培训。"
+
+
+def hints(record):
+    """What the worker should still add, without stopping the save: a sale 培训现场 with no training recorded."""
+    sold_at_training = any(isinstance(p, dict) and p.get("channel") == "training" for p in record["purchases"])
+    return [SALE_WITHOUT_TRAINING] if sold_at_training and not record["trainings"] else []
 
 
 def flag_sets(trainings, flags_per_training):

@@ -261,3 +261,14 @@ def test_the_chart_shows_units_laid_out_but_not_yet_visited(world, actions, clie
 def test_favicon_is_served(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 200 and response.mimetype == "image/png" and response.data[:4] == b"\x89PNG"
+
+
+def test_a_training_site_sale_with_no_training_recorded_asks_for_the_training(surveyor, client):
+    building_page(client)
+    unit = Unit.get(Unit.address == "12号楼 101室")
+    _, data = record_form_fields(client.get(f"/survey/units/{unit.id}/record").get_data(as_text=True))
+    sale = {key: value for key, value in full_record(data).items() if not key.startswith("trainings.")}
+    sale["purchases.0.training"] = ""
+    preview = client.post("/survey/preview", data=sale, headers=HTMX).get_data(as_text=True)
+    assert "有产品是在培训现场买的，但还没有填写这条培训" in preview
+    assert client.post(f"/survey/units/{unit.id}/record", data=sale).status_code == 303  # a hint, not a stop

@@ -359,12 +359,16 @@
     }
     if (c.invalid) {
       var fix = el("p", { "class": "outbox-fix error" }, c.invalid + " 条记录需要修改 ");
-      fix.appendChild(el("a", { href: "/survey/today#today-list", "class": "button" }, "去处理"));
+      if (location.pathname !== "/survey/today") {
+        fix.appendChild(el("a", { href: "/survey/today#today-list", "class": "button" }, "去处理"));
+      }
       box.appendChild(fix);
     }
     if (c.conflict) {
       var settle = el("p", { "class": "outbox-fix outbox-conflicts error" }, c.conflict + " 条记录与已保存的记录冲突 ");
-      settle.appendChild(el("a", { href: "/survey/conflicts", "class": "button" }, "去处理"));
+      if (location.pathname !== "/survey/conflicts") {
+        settle.appendChild(el("a", { href: "/survey/conflicts", "class": "button" }, "去处理"));
+      }
       box.appendChild(settle);
     }
   }
@@ -507,8 +511,8 @@
       if (entry) {
         row.dataset.state = entry.body.outcome; // the row looks visited at once
         badge.dataset.outboxState = entry.body.outcome;
-        badge.className = "badge " + entry.body.outcome + " outbox-pending";
-        badge.textContent = (OUTCOMES[entry.body.outcome] || "") + " · 待同步";
+        badge.className = "badge " + entry.body.outcome + " outbox-pending outbox-" + entry.status;
+        badge.textContent = (OUTCOMES[entry.body.outcome] || "") + " · " + (MARKS[entry.status] || "待同步");
       } else if (badge.dataset.outboxState) {
         // Sent: the row shows the outcome stored (refreshRow then brings the server's own row).
         row.dataset.state = badge.dataset.outboxState;
