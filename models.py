@@ -231,6 +231,21 @@ class Survey(BaseModel):
         )
 
 
+class SurveyCorrection(BaseModel):
+    """An explicit correction of a stored survey record (design section 3: audited as 'correct').
+
+    `correction_uuid` is made by the device or the edit form, so a correction sent again is applied once;
+    `body_hash` is the fingerprint of the corrected record, so the same correction sent again is a replay and
+    the phone that sent it may still replay the record itself without a conflict.
+    """
+
+    correction_uuid = CharField(max_length=36, unique=True)
+    survey = ForeignKeyField(Survey, backref="corrections", on_delete="CASCADE")
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    body_hash = CharField(max_length=64)
+    created_at = DateTimeField(default=now_local)
+
+
 class Training(BaseModel):
     survey = ForeignKeyField(Survey, backref="trainings", on_delete="CASCADE")
     position = SmallIntegerField()
@@ -470,8 +485,9 @@ class InstitutionDecision(BaseModel):
 
 
 ALL_MODELS = [
-    Org, Department, User, UserSession, ApiToken, AuditLog, Building, Unit, Survey, Training, Purchase,
-    ApprovedInstitution, Poster, Report, ReportPhoto, ReportEvent, Case, Referral, CaseEvent, CaseFile, Lead,
+    Org, Department, User, UserSession, ApiToken, AuditLog, Building, Unit, Survey, SurveyCorrection, Training,
+    Purchase, ApprovedInstitution, Poster, Report, ReportPhoto, ReportEvent, Case, Referral, CaseEvent, CaseFile,
+    Lead,
     InstitutionDecision,
 ]
 

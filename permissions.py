@@ -94,6 +94,11 @@ def sees_place(user, community, street):
     return False
 
 
+def surveys_door_to_door(user):
+    """A 居委 or 物业 worker: surveys on this phone all day, so its outbox and sync status are always shown."""
+    return user.role == SURVEYOR
+
+
 def works_for_department(user):
     """A department's user: sees the cases referred to its department and the leads it logged."""
     return user.role == DEPARTMENT

@@ -11,7 +11,7 @@ from peewee import JOIN, SQL, Case, Select, fn
 
 from domain.clock import end_of_day
 from domain.survey_store import from_fen
-from models import Org, Purchase, Report, ReportEvent, Survey, Training
+from models import Org, Purchase, Report, ReportEvent, Survey, Training, Unit
 
 TABLE1_NAME = "消防培训情况排摸统计表"  # 附件1's official name, after the district's name
 
@@ -25,12 +25,13 @@ COLUMNS = (
 HEADERS = dict(COLUMNS)
 # Figures summed from the 居委 rows; `amount` is kept as integer fen until it is shown.
 ADDITIVE = ("communities", "surveyed", "households", "organisations", "not_reached", "trained", "suspect",
-            "products", "amount_fen", "reports")
+            "products", "amount_fen", "reports", "not_visited")
 
 
 def empty_figures():
     figures = {key: 0 for key, _ in COLUMNS if key != "amount"}
     figures["amount_fen"] = 0
+    figures["not_visited"] = 0  # not a 附件1 column: the progress charts' units laid out but never visited
     return figures
 
 
@@ -121,6 +122,17 @@ def unit_state_query(as_of, communities=None):
             .bind(Survey._meta.database))
 
 
+def units_not_visited(as_of, communities=None):
+    """{居委 code: units laid out by the end of day `as_of` with no record up to then} (one query)."""
+    eod = end_of_day(as_of)
+    visited = Survey.select(SQL("1")).where((Survey.unit == Unit.id) & (Survey.visited_at < eod))
+    query = (Unit.select(Unit.community, fn.COUNT(Unit.id))
+             .where((Unit.created_at < eod) & ~fn.EXISTS(visited)).group_by(Unit.community))
+    if communities is not None:
+        query = query.where(Unit.community.in_(communities))
+    return dict(query.tuples())
+
+
 # --- reports and referrals ------------------------------------------------------------------------------
 
 
@@ -177,6 +189,9 @@ def table1(as_of, street=None):
         for key in ("surveyed", "households", "organisations", "not_reached", "trained", "suspect", "products"):
             figures[key] = int(row[key] or 0)
         figures["amount_fen"] = int(row["sold_fen"] or 0) + int(row["fee_fen"] or 0)
+    for code, count in units_not_visited(as_of, scope).items():
+        if code in per_community:
+            per_community[code]["not_visited"] = count
     reports_in_community, reports_in_street = _reports_located(as_of)
     for code, count in reports_in_community.items():
         if code in per_community:
