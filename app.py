@@ -4,10 +4,11 @@ import secrets
 
 from flask import Flask, current_app, request
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
 from domain import accounts
-from extensions import csrf, limiter, login_manager
+from extensions import csrf, init_counters, limiter, login_manager
 from models import bind_database, db
 
 # Every URL an unsafe request may reach without a CSRF token: none, except bearer-token API calls.
@@ -28,9 +29,16 @@ def create_app(test_config=None):
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
 
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address, scheme and host as the trusted proxies saw them (X-Forwarded-*), so that rate
+        # limits count per real client; headers beyond those hops are the client's own claims and are ignored.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     bind_database(app.config["DATABASE_URL"])
     csrf.init_app(app)
     limiter.init_app(app)
+    init_counters(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
@@ -85,12 +93,18 @@ def _load_user_from_token(req):
 
 
 def _register_request_hooks(app):
+    from blueprints.errors import error_response
+
     @app.before_request
     def open_database_and_check_csrf():
         db.connect(reuse_if_open=True)
         # Browsers cannot send an Authorization header cross-site without CORS, so a bearer-token call
         # needs no CSRF token; every other unsafe request does (forms and the PWA's fetches).
         if request.method in UNSAFE_METHODS and _bearer_token() is None and app.config["WTF_CSRF_ENABLED"]:
+            if request.path.startswith("/api/") and not current_user.is_authenticated:
+                # No credentials at all: the API's documented 401 (every API route needs a login, so there
+                # is nothing a forged request could do here).
+                return error_response(401, "请先登录", code="unauthorized")
             csrf.protect()
 
     @app.teardown_request

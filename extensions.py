@@ -1,9 +1,32 @@
 """Flask extensions, created here and bound to the app in create_app() (microblog's pattern)."""
+from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from limits.storage import storage_from_string
+
+from domain.login_throttle import LoginThrottle
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
+# Keyed on request.remote_addr: the real client once ProxyFix has read TRUSTED_PROXIES hops (app.py).
 limiter = Limiter(key_func=get_remote_address)
+
+
+def init_counters(app):
+    """Paimo's own counters (login throttle, poster scans) in the rate-limit storage: one per app, so that
+    RATELIMIT_STORAGE_URI=redis://… shares them between workers and servers as it does the rate limits."""
+    storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
+    app.extensions["paimo.counters"] = storage
+    app.extensions["paimo.login_throttle"] = LoginThrottle(
+        storage, app.config["RATELIMIT_LOGIN"], app.config["RATELIMIT_LOGIN_ACCOUNT"],
+        app.config["RATELIMIT_LOGIN_CEILING"], enabled=app.config.get("RATELIMIT_ENABLED", True))
+
+
+def counters():
+    return current_app.extensions["paimo.counters"]
+
+
+def login_throttle():
+    return current_app.extensions["paimo.login_throttle"]
