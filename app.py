@@ -3,6 +3,7 @@ import os
 import secrets
 
 from flask import Flask, current_app, request
+from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -20,8 +21,19 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+class JSONProvider(DefaultJSONProvider):
+    def loads(self, s, **kwargs):
+        # JSON nested deeper than the recursion limit is invalid JSON to us, not a RecursionError (a 500):
+        # request.get_json() then treats it like any other unreadable body.
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
 def create_app(test_config=None):
     app = Flask(__name__, instance_relative_config=True)
+    app.json = JSONProvider(app)
     app.config.from_object(Config)
     if test_config:
         app.config.update(test_config)
