@@ -15,6 +15,10 @@ from models import bind_database, db
 # Every URL an unsafe request may reach without a CSRF token: none, except bearer-token API calls.
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
+# The same for everyone, so they keep their own caching even for a logged-in user: versioned static files
+# (a year), the service worker and manifest (no-cache with an ETag), the home-screen icon.
+CACHEABLE_ENDPOINTS = {"static", "pwa.service_worker", "pwa.manifest", "pwa.apple_touch_icon"}
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
@@ -136,8 +140,11 @@ def _register_request_hooks(app):
             # WeChat's browser otherwise keeps showing stale pages; htmx fragments and pages share URLs.
             response.headers["Cache-Control"] = "no-cache"
             response.vary.add("HX-Request")
-        if current_user and getattr(current_user, "is_authenticated", False) and request.path.startswith("/api/"):
-            response.headers.setdefault("Cache-Control", "no-store")
+        if request.endpoint not in CACHEABLE_ENDPOINTS and current_user.is_authenticated:
+            # Whatever a logged-in user (session or token) is sent holds personal data or a secret: pages,
+            # JSON, exports (send_file says no-cache), photos. Nothing may keep a copy, not even the browser.
+            # The service worker's offline copies of survey pages are made with the Cache API, not by HTTP.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.context_processor
