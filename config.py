@@ -51,6 +51,8 @@ class Config:
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")
     RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "5 per minute;20 per hour")
     RATELIMIT_LOGIN_CEILING = os.environ.get("RATELIMIT_LOGIN_CEILING", "100 per hour;300 per day")
+    # Poster scans are counted once per address and day, and written at most this often per poster.
+    SCAN_FLUSH_SECONDS = int(os.environ.get("SCAN_FLUSH_SECONDS", "60"))
     RATELIMIT_PUBLIC = os.environ.get("RATELIMIT_PUBLIC", "10 per minute;60 per hour")
     # Per poster as well as per address: a poster is one lobby, and a flood from it is not residents.
     RATELIMIT_POSTER = os.environ.get("RATELIMIT_POSTER", "20 per hour;100 per day")

@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFProtect
 from limits.storage import storage_from_string
 
 from domain.login_throttle import LoginThrottle
+from domain.scans import ScanCounter
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -22,6 +23,7 @@ def init_counters(app):
     app.extensions["paimo.login_throttle"] = LoginThrottle(
         storage, app.config["RATELIMIT_LOGIN"], app.config["RATELIMIT_LOGIN_ACCOUNT"],
         app.config["RATELIMIT_LOGIN_CEILING"], enabled=app.config.get("RATELIMIT_ENABLED", True))
+    app.extensions["paimo.scans"] = ScanCounter(storage, app.config["SCAN_FLUSH_SECONDS"], salt=app.secret_key)
 
 
 def counters():
@@ -30,3 +32,7 @@ def counters():
 
 def login_throttle():
     return current_app.extensions["paimo.login_throttle"]
+
+
+def scan_counter():
+    return current_app.extensions["paimo.scans"]

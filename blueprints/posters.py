@@ -5,6 +5,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user, login_required
 
 from domain import posters
+from extensions import scan_counter
 from models import Org, audit
 
 bp = Blueprint("posters", __name__, url_prefix="/posters", cli_group=None)  # commands: flask --app app …
@@ -32,7 +33,8 @@ def url_of(poster):
 
 def render_index(errors=None, form=None, status=200):
     community = request.args.get("community", "")
-    return render_template("posters/index.html", posters=posters.posters_in_scope(current_user, community),
+    found = scan_counter().with_pending(posters.posters_in_scope(current_user, community))
+    return render_template("posters/index.html", posters=found,
                            communities=scope_communities(), community=community, errors=errors or {},
                            form=form or {}), status
 
