@@ -1,6 +1,7 @@
 """排摸通 (Paimo): the application factory. Served as `gunicorn 'app:create_app()'`."""
 import os
 import secrets
+import tempfile
 
 from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
@@ -73,13 +74,31 @@ def create_app(test_config=None):
 
 
 def _instance_secret(instance_path):
-    """A random secret kept in instance/ so sessions survive restarts when SECRET_KEY is not set."""
+    """A random secret kept in instance/secret_key so sessions survive restarts when SECRET_KEY is not set.
+
+    Workers starting together on a fresh instance must agree on it. Each writes a whole key to a private file
+    of its own, then links that file to instance/secret_key: link(2), like open(O_CREAT|O_EXCL), fails when
+    the name exists, so exactly one key wins, nobody overwrites it, and nobody reads it half-written; a
+    loser reads the winner's key."""
     path = os.path.join(instance_path, "secret_key")
     if not os.path.exists(path):
-        with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as fh:
-            fh.write(secrets.token_hex(32))
+        fd, own = tempfile.mkstemp(dir=instance_path, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(own, path)
+            except FileExistsError:
+                pass  # another worker was first: its key is the key
+        finally:
+            os.unlink(own)
     with open(path) as fh:
-        return fh.read().strip()
+        key = fh.read().strip()
+    if not key:
+        raise RuntimeError(f"{path} 是空的：删除它后重新启动（会生成新的密钥），或设置 SECRET_KEY")
+    return key
 
 
 def _register_blueprints(app):
