@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
-from domain import accounts
+from domain import accounts, uploads
 from extensions import csrf, init_counters, limiter, login_manager
 from models import bind_database, db
 
@@ -56,6 +56,7 @@ def create_app(test_config=None):
     csrf.init_app(app)
     limiter.init_app(app)
     init_counters(app)
+    uploads.limit_decoding(app.config["IMAGE_DECODE_SLOTS"])
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"

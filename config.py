@@ -57,6 +57,9 @@ class Config:
     # Per poster as well as per address: a poster is one lobby, and a flood from it is not residents.
     RATELIMIT_POSTER = os.environ.get("RATELIMIT_POSTER", "20 per hour;100 per day")
 
+    # Photos decoded at once per worker process (domain/uploads.py): each may take up to ~200 MB while decoded.
+    IMAGE_DECODE_SLOTS = int(os.environ.get("IMAGE_DECODE_SLOTS", "1"))
+
     # A report may carry three photos of up to 8 MB each (domain/uploads.py) plus its text: a body larger
     # than that is refused before it is read.
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
