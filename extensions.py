@@ -1,4 +1,6 @@
 """Flask extensions, created here and bound to the app in create_app() (microblog's pattern)."""
+import os
+
 from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -19,6 +21,11 @@ def init_counters(app):
     """Paimo's own counters (login throttle, poster scans) in the rate-limit storage: one per app, so that
     RATELIMIT_STORAGE_URI=redis://… shares them between workers and servers as it does the rate limits."""
     storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
+    # Said once per worker when served by gunicorn (its arbiter sets SERVER_SOFTWARE), not on every CLI command.
+    served_by_gunicorn = os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn")
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("memory") and served_by_gunicorn:
+        app.logger.warning("RATELIMIT_STORAGE_URI=memory://: rate limits, the login throttle and poster scans "
+                           "count per worker process; with several workers or servers use redis://…")
     app.extensions["paimo.counters"] = storage
     app.extensions["paimo.login_throttle"] = LoginThrottle(
         storage, app.config["RATELIMIT_LOGIN"], app.config["RATELIMIT_LOGIN_ACCOUNT"],

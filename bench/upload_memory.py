@@ -1,6 +1,6 @@
 """Benchmark: the memory of the workers while anonymous reports with large photos arrive at once.
 
-    .venv/bin/python bench/upload_memory.py                        # 8 reports × 3 PNG of 7000×7000, gunicorn -w 2 --threads 4
+    .venv/bin/python bench/upload_memory.py                  # 8 reports × 3 PNG 7000×7000, gunicorn -w 2 --threads 4
     .venv/bin/python bench/upload_memory.py --format jpeg --side 6000
     .venv/bin/python bench/upload_memory.py --app-dir /tmp/old-checkout   # the same against another checkout
 
@@ -32,8 +32,8 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def photo(side, fmt):
     """A large image that compresses to little (as a bomb-like upload would): a smooth gradient."""
     row = Image.linear_gradient("L").resize((side, 1))
-    image = Image.merge("RGB", [row.resize((side, side)), row.resize((side, side)).transpose(Image.Transpose.ROTATE_90),
-                                Image.new("L", (side, side), 90)])
+    layer = row.resize((side, side))
+    image = Image.merge("RGB", [layer, layer.transpose(Image.Transpose.ROTATE_90), Image.new("L", (side, side), 90)])
     out = io.BytesIO()
     image.save(out, "PNG" if fmt == "png" else "JPEG", **({"optimize": True} if fmt == "png" else {"quality": 60}))
     return out.getvalue()
@@ -110,11 +110,11 @@ def main():
     data = photo(args.side, args.format)
     mimetype = "image/png" if args.format == "png" else "image/jpeg"
     print(f"{args.reports} reports at once, each {args.photos} × {args.format.upper()} {args.side}×{args.side} "
-          f"({len(data) * args.photos / 1e6:.2f} MB per request); gunicorn -w {args.workers} --threads {args.threads}; "
-          f"app: {args.app_dir}")
+          f"({len(data) * args.photos / 1e6:.2f} MB per request); "
+          f"gunicorn -w {args.workers} --threads {args.threads}; app: {args.app_dir}")
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/paimo.db", "SECRET_KEY": "bench", "UPLOAD_DIR": f"{tmp}/up",
-               "RATELIMIT_PUBLIC": "10000 per minute", "RATELIMIT_POSTER": "10000 per hour"}
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/paimo.db", "SECRET_KEY": "bench",
+               "UPLOAD_DIR": f"{tmp}/up", "RATELIMIT_PUBLIC": "10000 per minute", "RATELIMIT_POSTER": "10000 per hour"}
         flask = [os.path.join(os.path.dirname(sys.executable), "flask"), "--app", "app"]
         subprocess.run(flask + ["init-db"], cwd=args.app_dir, env=env, check=True, stdout=subprocess.DEVNULL)
         port = free_port()
