@@ -37,11 +37,22 @@ class Config:
     # pbkdf2 with a million rounds (about 0.2 s here): Werkzeug's default scrypt is below ASVS 5's minimum.
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000000")
 
-    # Flask-Limiter: memory:// counts per worker process; use redis://… when running several workers.
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none, the TCP peer is
+    # the client). Rate limits count per real client only when this matches the deployment: too low and all
+    # clients share the proxy's budget, too high and a client can claim any address.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+
+    # Rate limits and Paimo's own counters (login throttle, poster scans): memory:// counts per worker
+    # process; with several workers or servers use redis://host:port/db, shared by all.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Failed logins (domain/login_throttle.py): per address, per account and client, and per account from
+    # clients that never logged in to it (far above one person's mistakes; the owner is never stopped by it).
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")
     RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "5 per minute;20 per hour")
+    RATELIMIT_LOGIN_CEILING = os.environ.get("RATELIMIT_LOGIN_CEILING", "100 per hour;300 per day")
+    # Poster scans are counted once per address and day, and written at most this often per poster.
+    SCAN_FLUSH_SECONDS = int(os.environ.get("SCAN_FLUSH_SECONDS", "60"))
     RATELIMIT_PUBLIC = os.environ.get("RATELIMIT_PUBLIC", "10 per minute;60 per hour")
     # Per poster as well as per address: a poster is one lobby, and a flood from it is not residents.
     RATELIMIT_POSTER = os.environ.get("RATELIMIT_POSTER", "20 per hour;100 per day")
@@ -51,6 +62,9 @@ class Config:
 
     # A referral's due date, by default: this many working days (Monday to Friday) after it is made.
     REFERRAL_DUE_WORKING_DAYS = int(os.environ.get("REFERRAL_DUE_WORKING_DAYS", "10"))
+
+    # Photos decoded at once per worker process (domain/uploads.py): each may take up to ~200 MB while decoded.
+    IMAGE_DECODE_SLOTS = int(os.environ.get("IMAGE_DECODE_SLOTS", "1"))
 
     # A report may carry three photos of up to 8 MB each (domain/uploads.py) plus its text: a body larger
     # than that is refused before it is read.

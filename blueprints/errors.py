@@ -1,4 +1,6 @@
 """Error pages and JSON errors in one place: JSON for the API, a Chinese page for people."""
+import time
+
 from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -15,6 +17,26 @@ MESSAGES = {
     429: "操作太频繁，请稍后再试",
     500: "服务器出错了，请稍后再试",
 }
+
+
+def retry_words(seconds):
+    """How long to wait, in words: 请 3 分钟后再试 (rounded up), or 请稍后再试 when unknown."""
+    if not seconds or seconds <= 0:
+        return "请稍后再试"
+    if seconds < 60:
+        return f"请 {int(seconds + 0.999)} 秒后再试"
+    if seconds < 3600:
+        return f"请 {int(seconds / 60 + 0.999)} 分钟后再试"
+    return f"请 {int(seconds / 3600 + 0.999)} 小时后再试"
+
+
+def _seconds_to_reset():
+    from extensions import limiter
+
+    try:
+        return limiter.current_limit.reset_at - time.time()
+    except Exception:  # noqa: BLE001 - the message can do without it
+        return None
 
 
 def wants_json():
@@ -35,7 +57,12 @@ def register(app):
 
     @app.errorhandler(429)
     def too_many(exc):
-        return error_response(429, f"操作太频繁，请稍后再试（限制：{exc.description}）", code="rate_limited")
+        # A limit with its own message says it (the report pages); otherwise Flask-Limiter's description is
+        # the limit in English ("5 per 1 minute"), which no user should read.
+        limit = getattr(exc, "limit", None)
+        if limit is not None and limit.error_message:
+            return error_response(429, exc.description, code="rate_limited")
+        return error_response(429, f"操作太频繁，{retry_words(_seconds_to_reset())}", code="rate_limited")
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

@@ -5,6 +5,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 
 from domain import posters
+from extensions import scan_counter
 from models import Org, audit
 from permissions import picks_community, requires
 
@@ -28,7 +29,8 @@ def url_of(poster):
 
 def render_index(errors=None, form=None, status=200):
     community = request.args.get("community", "")
-    return render_template("posters/index.html", posters=posters.posters_in_scope(current_user, community),
+    found = scan_counter().with_pending(posters.posters_in_scope(current_user, community))
+    return render_template("posters/index.html", posters=found,
                            communities=scope_communities(), community=community, errors=errors or {},
                            form=form or {}), status
 

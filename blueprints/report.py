@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, make_response, redirect, render
 
 from domain import cases, posters, reports, uploads
 from domain.clock import now_local
-from extensions import limiter
+from extensions import limiter, scan_counter
 from models import REPORT_STATUSES
 from permissions import public
 
@@ -88,5 +88,5 @@ def poster_report(code):
     poster = poster_or_404(code)
     if request.method == "POST":
         return submit(poster)
-    posters.count_scan(poster)
+    scan_counter().count(poster.id, request.remote_addr or "", now_local().date())  # no write per view
     return render_form(poster)

@@ -19,6 +19,9 @@ from templating import render
 
 bp = Blueprint("tables", __name__, cli_group=None)  # its commands are top-level: flask --app app …
 
+AS_OF_RANGE = (datetime.date(2000, 1, 1), datetime.date(2100, 12, 31))
+
+
 class BadDate(ValueError):
     pass
 
@@ -31,8 +34,9 @@ def parse_as_of(value):
         day = datetime.date.fromisoformat(value.strip())
     except ValueError:
         raise BadDate("统计日期格式应为 YYYY-MM-DD，例如 2023-03-29")
-    if day.year < 2000:
-        raise BadDate("统计日期不正确")
+    # A campaign's dates, with room: 9999-12-31 would overflow "end of day D" in every table query.
+    if not AS_OF_RANGE[0] <= day <= AS_OF_RANGE[1]:
+        raise BadDate(f"统计日期应在 {AS_OF_RANGE[0]} 至 {AS_OF_RANGE[1]} 之间")
     return day
 
 

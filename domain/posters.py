@@ -111,11 +111,6 @@ def retire(user, poster):
     return poster
 
 
-def count_scan(poster):
-    """One more scan, counted in the database (no personal data, no lost updates under concurrency)."""
-    Poster.update(scans=Poster.scans + 1).where(Poster.id == poster.id).execute()
-
-
 # --- QR codes -----------------------------------------------------------------------------------------
 
 def _qr(url, **kwargs):

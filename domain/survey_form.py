@@ -13,6 +13,7 @@ import uuid
 
 from domain.clock import now_local
 from domain.flags import is_suspect
+from domain.survey_record import MAX_ITEMS
 from domain.survey_store import (
     Conflict, ScopeError, clean_record, correct_record, parse_correction_uuid, record_flags, store_record,
 )
@@ -21,9 +22,15 @@ from domain.survey_store import (
 NOT_RECORD_FIELDS = ("csrf_token", "add", "correction_id")
 
 
+def _index(part):
+    """A dotted-name segment as a list index, or None. ASCII digits only ("²".isdigit() is true, and int() of
+    it fails), and short: an index is below MAX_ITEMS, and int() refuses 4,300 digits."""
+    return int(part) if part.isascii() and part.isdigit() and len(part) <= 6 else None
+
+
 def _insert(tree, parts, value):
     head, rest = parts[0], parts[1:]
-    key = int(head) if head.isdigit() else head
+    key = head if _index(head) is None else _index(head)
     if not rest:
         tree[key] = value
         return
@@ -85,12 +92,14 @@ def record_to_form(record):
 
 
 def count_items(values, name):
-    """How many `name` blocks (trainings or purchases) the form values hold: highest index + 1."""
+    """How many `name` blocks (trainings or purchases) the form values hold: highest index + 1. Indexes from
+    MAX_ITEMS on name no block (a record has at most that many), so `purchases.2000000.x` cannot make the
+    page render two million blocks."""
     indexes = set()
     for key in values:
         parts = key.split(".")
-        if len(parts) > 2 and parts[0] == name and parts[1].isdigit():
-            indexes.add(int(parts[1]))
+        if len(parts) > 2 and parts[0] == name and _index(parts[1]) is not None and _index(parts[1]) < MAX_ITEMS:
+            indexes.add(_index(parts[1]))
     return max(indexes) + 1 if indexes else 0
 
 
