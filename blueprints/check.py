@@ -1,7 +1,7 @@
 """`/check`: anyone looks an institution up against the approved list (design section 5); the district keeps
 the list at `/check/approved`; `import-approved FILE.csv` loads it from the command line."""
 import click
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from domain import approved
@@ -30,13 +30,21 @@ def entry_or_404(entry_id):
 def render_list(errors=None, form=None, status=200):
     search = request.args.get("q", "").strip()
     return render_template("check/approved.html", entries=approved.entries(search), search=search,
-                           errors=errors or {}, form=form or {}), status
+                           columns=approved.CSV_COLUMNS.values(), errors=errors or {}, form=form or {}), status
 
 
 @bp.get("/check/approved")
 @requires("approved.manage")
 def approved_list():
     return render_list()
+
+
+@bp.get("/check/approved/template.csv")
+@requires("approved.manage")
+def approved_template():
+    """A CSV with the header `import-approved` reads and one example line, to fill in with Excel or WPS."""
+    return Response(approved.csv_template(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=approved-template.csv"})
 
 
 @bp.post("/check/approved")
