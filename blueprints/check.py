@@ -12,12 +12,18 @@ from permissions import public, requires
 bp = Blueprint("check", __name__, cli_group=None)  # its commands are top-level: flask --app app …
 
 
-@bp.get("/check")
+LISTED = 100  # entries the public list shows at once; more are found by searching
+
+
+@bp.get("/check", strict_slashes=False)
 @public
 def index():
+    """The published list (the plan's 公布名单), searchable; a name typed in full gets a plain verdict."""
     query = request.args.get("q", "").strip()[:200]
     current, expired = approved.lookup(query) if query else ([], [])
-    return render_template("check/index.html", query=query, current=current, expired=expired)
+    published = approved.published(query)
+    return render_template("check/index.html", query=query, current=current, expired=expired,
+                           listed=list(published.limit(LISTED)), total=published.count())
 
 
 # --- the district keeps the list ------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The home page: each role lands where its work is. Street and district offices land on what needs them (the
 线索 waiting and the survey's progress); 居委 workers on their survey, departments on the cases referred to them."""
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from domain import overview
@@ -21,3 +21,9 @@ def home():
                                per_street=sees_whole_district(current_user))
     return redirect(url_for("survey.index" if can(current_user, "survey") else "reports.index"))
 
+
+@bp.app_context_processor
+def opened_in_wechat_on_iphone():
+    """WeChat's browser on iOS can neither install the app nor be trusted to keep the outbox: say so (base.html)."""
+    agent = request.user_agent.string
+    return {"in_wechat_on_ios": "MicroMessenger" in agent and ("iPhone" in agent or "iPad" in agent)}

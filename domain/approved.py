@@ -138,6 +138,12 @@ def delete_entry(user, entry):
     entry.delete_instance()
 
 
+def published(search="", on=None):
+    """The list as the public sees it: entries still valid on `on` (today), by name, `search` as for entries()."""
+    on = on or now_local().date()
+    return entries(search).where(ApprovedInstitution.valid_until.is_null() | (ApprovedInstitution.valid_until >= on))
+
+
 def entries(search=""):
     query = ApprovedInstitution.select().order_by(ApprovedInstitution.name)
     key = institution_key(search)
