@@ -88,7 +88,7 @@ def test_gunicorn_warns_at_start_up_when_base_url_disagrees(tmp_path):
            "SECRET_KEY": "test", "UPLOAD_DIR": str(tmp_path / "uploads")}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--no-control-socket",
-         "app:create_app()"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+         "--graceful-timeout", "2", "app:create_app()"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     lines = []
     try:
         deadline = time.monotonic() + 20
@@ -99,7 +99,11 @@ def test_gunicorn_warns_at_start_up_when_base_url_disagrees(tmp_path):
                 break
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
         server.stderr.close()
     log = "".join(lines)
     assert "BASE_URL=http://127.0.0.1:5000" in log and f"127.0.0.1:{port}" in log, log
