@@ -76,10 +76,10 @@ def general():
 def status():
     number = request.args.get("number", "").strip()[:32]
     report = reports.report_by_number(number) if number else None
-    progress = reports.progress_of(report) if report else None
-    return render_template("report/status.html", number=report.number if report else number, progress=progress,
-                           received=bool(report) and bool(request.args.get("received"))), \
-        404 if number and report is None else 200
+    if report is None:
+        return render_template("report/status.html", number=number, progress=None), 404 if number else 200
+    return render_template("report/status.html", number=report.number, progress=reports.progress_of(report),
+                           received=bool(request.args.get("received")))
 
 
 @bp.get("/guide", strict_slashes=False)
