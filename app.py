@@ -169,4 +169,5 @@ def _register_request_hooks(app):
 
     @app.context_processor
     def inject_globals():
-        return {"config_hotline": app.config["HOTLINE"], "district_name": app.config["DISTRICT_NAME"]}
+        return {"public_hotlines": app.config["PUBLIC_HOTLINES"], "contact_phone": app.config["CAMPAIGN_CONTACT_PHONE"],
+                "district_name": app.config["DISTRICT_NAME"]}

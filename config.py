@@ -8,14 +8,24 @@ def _flag(name, default="0"):
     return os.environ.get(name, default).lower() in ("1", "true", "yes", "on")
 
 
+def _hotlines(text):
+    """"12345=市民服务热线,12315=产品质量、消费投诉" as [("12345", "市民服务热线"), ("12315", "产品质量、消费投诉")]."""
+    pairs = [item.partition("=") for item in text.split(",") if item.strip()]
+    return [(number.strip(), label.strip() or "举报电话") for number, _, label in pairs]
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
     # SQLite file under instance/ unless DATABASE_URL says otherwise (postgresql://…).
     DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///" + os.path.join(BASE_DIR, "instance", "paimo.db"))
-    # Links that leave the app (poster QR codes) start with this.
-    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
-    # Shown on posters and on the public pages.
-    HOTLINE = os.environ.get("PAIMO_HOTLINE", "62259523")
+    # The public address links that leave the app start with (poster QR codes), e.g. https://paimo.example.cn.
+    # Unset, they are made from the address each request came to; gunicorn.conf.py warns at start-up when a
+    # set BASE_URL names this machine but not where it listens.
+    BASE_URL = os.environ.get("BASE_URL", "").strip().rstrip("/")
+    # The numbers the public is given, on posters and public pages: "number=what it is for", comma-separated.
+    PUBLIC_HOTLINES = _hotlines(os.environ.get("PUBLIC_HOTLINES", "12345=市民服务热线,12315=产品质量、消费投诉"))
+    # The campaign's contact for officials (the plan: 区消防救援支队, 62259523): staff pages only.
+    CAMPAIGN_CONTACT_PHONE = os.environ.get("CAMPAIGN_CONTACT_PHONE", "62259523")
     DISTRICT_NAME = os.environ.get("PAIMO_DISTRICT_NAME", "长宁区")
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", os.path.join(BASE_DIR, "instance", "uploads"))
     POSTER_FONT = os.environ.get("POSTER_FONT", "")

@@ -1,9 +1,15 @@
 """Error pages and JSON errors in one place: JSON for the API, a Chinese page for people."""
 import time
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from permissions import PUBLIC
+
+# The first path segments where residents are (/r…, /check…): an error there gets a public page, without the
+# staff look and its way to the login page.
+PUBLIC_AREAS = ("r", "check")
 
 MESSAGES = {
     400: "请求有误",
@@ -43,11 +49,20 @@ def wants_json():
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def on_public_page():
+    """Whether the request is a resident's: in a public area, at no staff page (/check/approved is the district's)."""
+    if request.path.split("/")[1] not in PUBLIC_AREAS:
+        return False
+    rule = request.url_rule
+    return rule is None or getattr(current_app.view_functions.get(rule.endpoint), "permission", None) == PUBLIC
+
+
 def error_response(status, message=None, code=None, **extra):
     message = message or MESSAGES.get(status, "出错了")
     if wants_json():
         return jsonify({"error": code or str(status), "message": message, **extra}), status
-    return render_template("error.html", status=status, message=message), status
+    template = "report/error.html" if on_public_page() else "error.html"
+    return render_template(template, status=status, message=message), status
 
 
 def register(app):

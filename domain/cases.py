@@ -489,20 +489,10 @@ def work(user, referral, values, photos=()):
 
 # --- what a resident sees on /r/status -----------------------------------------------------------------
 
-PUBLIC_STEPS = {
-    "referred": ("已移交有关部门处理", "部门接收后会核查处理，请耐心等待。"),
-    "accepted": ("有关部门已接收", "部门正在核查，请耐心等待。"),
-    "investigating": ("有关部门正在核查", "核查结束后，这里会显示处理结果。"),
-    "penalised": ("有关部门已依法查处", "感谢您的举报。"),
-    "to_police": ("已移送公安机关处理", "感谢您的举报。"),
-    "unfounded": ("经核查，未发现所举报的问题", "如有新的情况，可以再次举报。"),
-    "returned": ("正在重新安排处理部门", "街镇会重新移交，请耐心等待。"),
-}
 
-
-def public_step(report):
-    """(step in plain words, what happens next) of the case a report belongs to, once it was referred; None
-    before. The lead referral speaks for the case; never a department's notes."""
+def referral_step_of(report):
+    """The step of the referral that speaks for a referred report's case: an outcome (已查处, 已移送公安) if any,
+    else the lead department's, else the first; None before any referral (domain.reports words it)."""
     if report.status != "referred":
         return None
     # The report's case is its group (its institution may be known by other names and phones too).
@@ -512,6 +502,6 @@ def public_step(report):
     found = list(Referral.select().join(Case).where(Case.anchor.in_(anchors))
                  .order_by(Referral.lead.desc(), Referral.id))
     if not found:
-        return PUBLIC_STEPS["referred"]
-    ended = [r for r in found if r.status in ("penalised", "to_police")]
-    return PUBLIC_STEPS[(ended or found)[0].status]
+        return None
+    outcomes = [r for r in found if r.status in ("penalised", "to_police")]
+    return (outcomes or found)[0].status
