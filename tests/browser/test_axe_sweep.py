@@ -1,0 +1,173 @@
+"""Every page passes axe-core's WCAG 2.2 A/AA rules (issue 12 item 1), in Chromium at a phone's size.
+
+The sweep walks the app's URL map: every GET route that answers HTML, as every role that may open it (public
+routes also as an anonymous resident in WeChat's browser), on a live server holding the demo data (domain/demo.py)
+plus what the demo lacks (a poster, a report with a photo referred to a department that attached a photo, an
+approved institution, an API token), so that pages have content. URL parameters are filled from that data; a
+route with a parameter this file has no sample for fails, so a new page cannot escape the sweep. Answers that are
+not HTML (photos, QR codes, workbooks, JSON) are recognised by their content type and skipped. A few states the
+URL map alone does not reach (the receipt, a search result, the pages a wrong address leads to, 长辈模式) are
+swept too.
+
+It runs in the SQLite pass of `make test` only: the pages are the same templates over the same data on either
+database, and the sweep (about a minute on two cores) would add nothing but time to the PostgreSQL pass. The
+skip says so in the summary (`-ra`); it is never silent.
+"""
+import datetime
+import io
+import time
+
+import pytest
+from PIL import Image
+
+import permissions
+from domain import accounts, approved, cases, institutions, posters, reports, uploads
+from domain.clock import today_local
+from domain.demo import DEMO_COMMUNITIES, DEMO_PASSWORD, load_demo_data
+from models import Building, Survey, Unit, User, db
+from tests.browser.axe import axe_violations, describe, element_count
+from tests.browser.test_offline_browser import evaluate_soon
+from tests.conftest import ON_POSTGRES, PHONE, WECHAT_UA, log_in
+from tests.test_permissions import QUERY_NAMES_A_RECORD
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(ON_POSTGRES, reason="the axe sweep runs in the SQLite pass of `make test` only: the same "
+                                           "templates render the same pages on either database"),
+]
+
+# The demo's users, one per role; None is a resident who is not logged in.
+ROLE_USERS = {"anonymous": None, "surveyor": "juwei1", "street": "jiezhen", "district": "quban",
+              "department": "xiaofang"}
+NOT_A_PAGE = {"static"}  # the files themselves; the pages that use them are swept
+COMMUNITY = DEMO_COMMUNITIES[0][0]
+
+
+def _jpeg():
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (180, 40, 40)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def add_what_the_demo_lacks(app):
+    """A poster in the first demo 居委, a report from it with a photo, the report's case referred to 消防救援 which
+    accepted it with a photo, an approved institution and an API token per user. Returns the URL samples."""
+    district = User.get(User.username == "quban")
+    poster = posters.create_poster(None, COMMUNITY, "3号楼门厅")
+    values, errors = reports.parse_report({
+        "kinds": ["door_to_door_fee", "sells_products"], "description": "两个人自称消防员上门，讲了十分钟就要每户买灭火器",
+        "institution": "平安消防宣传站", "institution_phone": "13900002222", "place": "3号楼", "amount": "298",
+        "happened_on": (today_local() - datetime.timedelta(days=2)).isoformat(), "contact": "13912345678"})
+    assert not errors, errors
+    report = reports.submit_report(values, [uploads.clean_photo(_jpeg())], app.config["UPLOAD_DIR"], poster)
+    view = cases.case_of_report(district, report)
+    referral, = cases.refer(district, view, ["xiaofang"], "xiaofang", cases.working_days_after(today_local(), 10))
+    jpeg, width, height = uploads.clean_photo(_jpeg())
+    event = cases.work(User.get(User.username == "xiaofang"), referral, {"status": "accepted"},
+                       [(uploads.save_photo(app.config["UPLOAD_DIR"], jpeg), width, height)])
+    approved.add_entry(district, {"name": "上海正规消防培训学校", "credit_code": "91310105MA1FL00000",
+                                  "address": "长宁路1号", "phone": "021-62000000", "approval_no": "沪消培001",
+                                  "valid_until": ""})
+    for user in User.select():
+        accounts.issue_token(user)
+    suspect = Survey.select().where((Survey.community == COMMUNITY) & Survey.suspect).order_by(Survey.id).first()
+    building = Building.select().where(Building.community == COMMUNITY).order_by(Building.id).first()
+    institution = institutions.problem_list(today_local())[0]
+    return {"building_id": building.id, "unit_id": Unit.select().where(Unit.building == building).first().id,
+            "survey_id": suspect.id, "code": poster.code, "number": report.number,
+            "photo_id": report.photos.get().id, "case_id": view.id, "file_id": event.files.get().id,
+            "kind": "trainings", "community": COMMUNITY, "key": institution.key}
+
+
+@pytest.fixture
+def demo_server(live_server):
+    app = live_server.app
+    with app.app_context():
+        assert load_demo_data(app.config["PASSWORD_HASH_METHOD"])
+        samples = add_what_the_demo_lacks(app)
+        db.close()
+    return live_server, samples
+
+
+def get_routes(app, role):
+    """(endpoint, rule) of every GET route the role may open: public ones for everyone, the others by rule."""
+    user = User.get(User.username == ROLE_USERS[role]) if ROLE_USERS[role] else None
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in NOT_A_PAGE or "GET" not in rule.methods:
+            continue
+        permission = app.view_functions[rule.endpoint].permission
+        if permission == permissions.PUBLIC or (user is not None and permissions.can(user, permission)):
+            found.append((rule.endpoint, rule))
+    return sorted(found, key=lambda r: r[1].rule)
+
+
+def url_of(app, endpoint, rule, samples):
+    missing = [name for name in rule.arguments if name not in samples]
+    assert not missing, (f"tests/browser/test_axe_sweep.py has no sample for {missing} of {rule.rule}: add one to "
+                         f"add_what_the_demo_lacks, so that the page is swept")
+    query = {name: samples[name] for name in ("community", "key")} if endpoint in QUERY_NAMES_A_RECORD else {}
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **{name: samples[name] for name in rule.arguments}, **query)
+
+
+def extra_pages(role, samples):
+    """States of pages the URL map does not name: the receipt, search results, wrong addresses, 长辈模式."""
+    number = samples["number"]
+    if role == "anonymous":
+        public = [f"/r/status?number={number}&received=1", f"/r/status?number={number}", "/r/status?number=X-NOPE",
+                  "/check?q=上海正规消防培训学校", "/check?q=上海", "/check?q=安居", "/r/NOPE42", "/nowhere"]
+        return public
+    return ["/nowhere"]
+
+
+def load(page, url, role):
+    page.goto(url)
+    if role == "surveyor":
+        # The sync bar is drawn by static/js/outbox.js once the outbox is read: sweep it as the worker sees it.
+        evaluate_soon(page, "document.getElementById('outbox-status') === null || "
+                            "!document.getElementById('outbox-status').hidden")
+
+
+@pytest.mark.parametrize("role", list(ROLE_USERS))
+def test_every_page_passes_axe(demo_server, browser, role):
+    server, samples = demo_server
+    app = server.app
+    started = time.monotonic()
+    agent = {"user_agent": WECHAT_UA} if role == "anonymous" else {}
+    context = browser.new_context(**{**PHONE, **agent}, locale="zh-CN", bypass_csp=True)
+    page = context.new_page()
+    if ROLE_USERS[role]:
+        log_in(page, server.url, ROLE_USERS[role], DEMO_PASSWORD)
+        assert "/login" not in page.url, f"{role} could not log in"
+    with app.app_context():
+        routes = {url_of(app, endpoint, rule, samples) for endpoint, rule in get_routes(app, role)}
+        db.close()
+    problems, swept, skipped, fragments = [], [], [], []
+    rules, elements = set(), 0
+    for url in sorted(routes) + extra_pages(role, samples):
+        answer = context.request.get(server.url + url, max_redirects=5)
+        if answer.status >= 500 or (url in routes and answer.status >= 400):
+            problems.append(f"{url}: answered {answer.status} to {role}")
+        if not answer.headers.get("content-type", "").startswith("text/html"):
+            skipped.append(url)
+            continue
+        if not answer.text().lstrip()[:15].lower().startswith("<!doctype html"):
+            # An htmx fragment (a unit's row, one more training block): not a page anyone opens, swept inside the
+            # pages that include it (the building page, the edit form of a record with trainings and purchases).
+            fragments.append(url)
+            continue
+        load(page, server.url + url, role)
+        found = axe_violations(page)
+        swept.append(url)
+        problems += describe(f"{url} ({role})", found)
+        rules |= {v["id"] for v in found}
+        elements += element_count(found)
+    context.close()
+    print(f"\naxe sweep as {role}: {len(swept)} pages in {time.monotonic() - started:.1f} s, "
+          f"violations of {sorted(rules)} on {elements} elements; "
+          f"fragments: {fragments}; not HTML: {skipped}")
+    assert swept, "nothing swept?"
+    assert not problems, "\n".join(problems)
