@@ -15,16 +15,16 @@ from permissions import public, requires
 bp = Blueprint("auth", __name__)
 
 
-def _safe_next(target):
-    """`target` when it is a path of this site, else the home page: an open redirect after login is a phishing
-    tool. Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so `/<TAB>/evil` and
+def safe_next(target, default=None):
+    """`target` when it is a path of this site, else `default` (the home page): an open redirect after login is
+    a phishing tool. Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so `/<TAB>/evil` and
     `/\\evil` lead to another host; a CR LF would also break the Location header. Such targets are refused
     whole rather than cleaned."""
     if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
             or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in target)):
-        return url_for("main.home")
+        return default or url_for("main.home")
     parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else url_for("main.home")
+    return target if not parts.scheme and not parts.netloc else default or url_for("main.home")
 
 
 DEVICE_COOKIE = "paimo_device"
@@ -89,7 +89,7 @@ def login():
     throttle.succeeded(attempt)
     session.permanent = True
     login_user(accounts.start_session(user))
-    return _remember_device(redirect(_safe_next(request.args.get("next"))), attempt)
+    return _remember_device(redirect(safe_next(request.args.get("next"))), attempt)
 
 
 @bp.post("/logout")

@@ -2,11 +2,18 @@
 one, `/r/status` where a resident sees a report's progress by its 编号, and `/r/guide`, how to tell a fake
 training and a counterfeit product. No login, no JavaScript needed: plain forms, a honeypot and rate limits
 per address and per poster instead of anything a resident must do. Every URL also answers with a trailing
-slash (people type them, and WeChat passes links on as they were typed)."""
-from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
+slash (people type them, and WeChat passes links on as they were typed).
+
+长辈模式 (大字版, issue 12): large text, large targets, high contrast and the report form's essentials first, for
+every page built on report/public_base.html. One tap on its link at the top sets a cookie through `/r/mode` and
+comes back; the server then marks the page (no JavaScript). Pages that read the cookie say `Vary: Cookie`."""
+import datetime
+
+from flask import Blueprint, abort, current_app, g, make_response, redirect, render_template, request, url_for
 
 from domain import guide as guide_facts
 from domain import posters, reports, uploads
+from blueprints.auth import safe_next
 from domain.clock import now_local
 from extensions import limiter, scan_counter
 from permissions import public
@@ -15,6 +22,41 @@ bp = Blueprint("report", __name__, url_prefix="/r", cli_group=None)
 
 HONEYPOT = "website"
 BUSY = "提交太频繁，请过一会儿再试；情况紧急请直接拨打 110"
+TYPED = ("happened_on", "amount")  # parsed fields: on an error, the form shows what was typed
+LARGE_MODE_COOKIE = "paimo_large"
+LARGE_MODE_KEPT = datetime.timedelta(days=365)
+
+
+def large_mode():
+    """Whether this resident chose 长辈模式. The page then depends on a cookie: it says so (Vary: Cookie), so that
+    no cache serves one mode's page to the other."""
+    g.reads_large_mode = True
+    return request.cookies.get(LARGE_MODE_COOKIE) == "1"
+
+
+def mode_url(large):
+    """The link that turns 长辈模式 on (or off) and comes back to this page."""
+    here = request.full_path.rstrip("?") if request.method == "GET" else request.path
+    return url_for("report.mode", large=int(large), next=here)
+
+
+@bp.app_context_processor
+def mode_helpers():
+    return {"large_mode": large_mode, "mode_url": mode_url}
+
+
+@bp.app_template_filter("spell_out")
+def spell_out(number):
+    """A report number as a screen reader should read it: one character at a time, e.g. 230320-K7QX3M →
+    "2 3 0 3 2 0，K 7 Q X 3 M" (else it reads 二十三万零三百二十)."""
+    return "，".join(" ".join(part) for part in str(number).split("-"))
+
+
+@bp.after_app_request
+def vary_by_mode(response):
+    if g.get("reads_large_mode"):
+        response.vary.add("Cookie")
+    return response
 
 
 def _public_limit():
@@ -39,7 +81,10 @@ def poster_or_404(code):
 
 def render_form(poster=None, values=None, errors=None, status=200):
     values = values if values is not None else {"place": poster.location if poster else ""}
-    return render_template("report/form.html", poster=poster, values=values, errors=errors or {},
+    errors = errors or {}
+    shown, folded = reports.form_layout(large_mode(), with_area=poster is None)
+    return render_template("report/form.html", poster=poster, values=values, errors=errors, shown=shown,
+                           folded=folded, first_error=reports.first_error(shown + folded, errors),
                            kinds=reports.KINDS, streets=[] if poster else reports.street_choices(),
                            today=now_local().date().isoformat()), status
 
@@ -57,6 +102,8 @@ def submit(poster=None):
     except uploads.PhotoError as exc:
         errors.add("photos", str(exc))
     if errors:
+        # What the resident typed stays in a field in error, to correct rather than type again.
+        values.update({name: request.form[name] for name in errors if name in TYPED and name in request.form})
         return render_form(poster, values, errors, 422)
     community, street = (None, None) if poster else reports.where_from_choice(values["area"])
     report = reports.submit_report(values, photos, current_app.config["UPLOAD_DIR"], poster, community, street)
@@ -80,6 +127,20 @@ def status():
         return render_template("report/status.html", number=number, progress=None), 404 if number else 200
     return render_template("report/status.html", number=report.number, progress=reports.progress_of(report),
                            received=bool(request.args.get("received")))
+
+
+@bp.get("/mode", strict_slashes=False)
+@public
+def mode():
+    """长辈模式 on (`large=1`) or off, then back to the page the resident was on (`next`, a path of this site)."""
+    response = redirect(safe_next(request.args.get("next"), url_for("report.general")), 303)
+    secure = current_app.config["SESSION_COOKIE_SECURE"]
+    if request.args.get("large") == "1":
+        response.set_cookie(LARGE_MODE_COOKIE, "1", max_age=LARGE_MODE_KEPT, httponly=True, samesite="Lax",
+                            secure=secure)
+    else:
+        response.delete_cookie(LARGE_MODE_COOKIE, httponly=True, samesite="Lax", secure=secure)
+    return response
 
 
 @bp.get("/guide", strict_slashes=False)

@@ -62,6 +62,12 @@ PUBLIC_STEPS = {
 }
 STEP_STATUS = {"referral.penalised": "已查处", "referral.to_police": "已移送公安", "referral.unfounded": "已核查"}
 
+# The public form's fields in the order shown. 长辈模式 shows what is essential first (what happened, the
+# description, photos, then 提交) and folds the rest below (issue 12).
+FORM_FIELDS = ("kinds", "description", "institution", "institution_phone", "happened_on", "area", "place", "amount",
+               "photos", "contact")
+ESSENTIAL_FIELDS = ("kinds", "description", "photos")
+
 NUMBER_LENGTH = 6
 MAX_DESCRIPTION = 2000
 LIMITS = {"institution": 200, "institution_phone": 40, "place": 200, "contact": 100}
@@ -92,6 +98,21 @@ def parse_report(form, today=None):
     values["happened_on"] = _parse_day(form.get("happened_on"), today, errors)
     values["amount"] = parse_money(form.get("amount"), "amount", errors)
     return values, errors
+
+
+def form_layout(large, with_area=True):
+    """(fields shown first, fields folded below) of the public report form; `area` only on /r (a poster knows
+    its place)."""
+    fields = tuple(f for f in FORM_FIELDS if with_area or f != "area")
+    if not large:
+        return fields, ()
+    return (tuple(f for f in fields if f in ESSENTIAL_FIELDS),
+            tuple(f for f in fields if f not in ESSENTIAL_FIELDS))
+
+
+def first_error(fields, errors):
+    """The first field in error in the order shown: it gets the focus."""
+    return next((name for name in fields if errors.get(name)), None)
 
 
 def _parse_day(text, today, errors):

@@ -10,8 +10,8 @@ AXE_FILE = Path(__file__).parent / "vendor" / "axe-core-4.14.1.min.js"
 AXE_SOURCE = AXE_FILE.read_text(encoding="utf-8")
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
-_RUN = """async tags => {
-  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+_RUN = """async runOnly => {
+  const result = await axe.run(document, {runOnly: runOnly, resultTypes: ['violations']});
   return result.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.slice(0, 140),
@@ -19,11 +19,12 @@ _RUN = """async tags => {
 }"""
 
 
-def axe_violations(page, tags=WCAG_TAGS):
-    """The axe violations of the page now loaded: [{id, impact, help, nodes: [{target, html, summary}]}]."""
+def axe_violations(page, tags=WCAG_TAGS, rules=None):
+    """The axe violations of the page now loaded: [{id, impact, help, nodes: [{target, html, summary}]}], by the
+    rules of `tags` or, given, only `rules` (e.g. ["color-contrast-enhanced"], WCAG AAA)."""
     if not page.evaluate("typeof window.axe === 'object'"):
         page.add_script_tag(content=AXE_SOURCE)
-    return page.evaluate(_RUN, tags)
+    return page.evaluate(_RUN, {"type": "rule", "values": rules} if rules else {"type": "tag", "values": tags})
 
 
 def describe(where, violations, nodes_shown=3):

@@ -5,16 +5,16 @@ import os
 MIN_TAP = 44
 
 _SMALL_TAP_TARGETS = """min => [...document.querySelectorAll(
-    'a[href], button, select, textarea, label.check, input:not([type=hidden]):not([type=checkbox]):not([type=radio])')]
+    'a[href], button, select, textarea, summary, label.check, input:not([type=hidden]):not([type=checkbox]):not([type=radio])')]
   .filter(el => el.getClientRects().length && getComputedStyle(el).visibility !== 'hidden' && !el.closest('.hp'))
   .map(el => [el, el.getBoundingClientRect()])
   .filter(([el, r]) => r.width < min || r.height < min)
   .map(([el, r]) => `${el.outerHTML.slice(0, 90)} ${Math.round(r.width)}×${Math.round(r.height)}`)"""
 
 
-def small_tap_targets(page):
-    """Visible links, buttons and fields smaller than 44×44 (checkboxes count by their label)."""
-    return page.evaluate(_SMALL_TAP_TARGETS, MIN_TAP)
+def small_tap_targets(page, minimum=MIN_TAP):
+    """Visible links, buttons and fields smaller than 44×44, or `minimum` (checkboxes count by their label)."""
+    return page.evaluate(_SMALL_TAP_TARGETS, minimum)
 
 
 def overflow(page):

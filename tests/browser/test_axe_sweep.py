@@ -6,8 +6,8 @@ plus what the demo lacks (a poster, a report with a photo referred to a departme
 approved institution, an API token), so that pages have content. URL parameters are filled from that data; a
 route with a parameter this file has no sample for fails, so a new page cannot escape the sweep. Answers that are
 not HTML (photos, QR codes, workbooks, JSON) are recognised by their content type and skipped. A few states the
-URL map alone does not reach (the receipt, a search result, the pages a wrong address leads to, 长辈模式) are
-swept too.
+URL map alone does not reach (the receipt, a search result, the pages a wrong address leads to) are swept too, and
+the public pages once more in 长辈模式.
 
 It runs in the SQLite pass of `make test` only: the pages are the same templates over the same data on either
 database, and the sweep (about a minute on two cores) would add nothing but time to the PostgreSQL pass. The
@@ -113,14 +113,15 @@ def url_of(app, endpoint, rule, samples):
         return url_for(endpoint, **{name: samples[name] for name in rule.arguments}, **query)
 
 
-def extra_pages(role, samples):
-    """States of pages the URL map does not name: the receipt, search results, wrong addresses, 长辈模式."""
+def extra_pages(role, samples, routes):
+    """States of pages the URL map does not name: the receipt, search results, wrong addresses; for a resident
+    then all of it again in 长辈模式 (the cookie set by its switch stays for the rest of the sweep)."""
     number = samples["number"]
-    if role == "anonymous":
-        public = [f"/r/status?number={number}&received=1", f"/r/status?number={number}", "/r/status?number=X-NOPE",
-                  "/check?q=上海正规消防培训学校", "/check?q=上海", "/check?q=安居", "/r/NOPE42", "/nowhere"]
-        return public
-    return ["/nowhere"]
+    if role != "anonymous":
+        return ["/nowhere"]
+    states = [f"/r/status?number={number}&received=1", f"/r/status?number={number}", "/r/status?number=X-NOPE",
+              "/check?q=上海正规消防培训学校", "/check?q=上海", "/check?q=安居", "/r/NOPE42", "/nowhere"]
+    return states + [f"/r/mode?large=1&next=/r/{samples['code']}"] + sorted(routes) + states
 
 
 def load(page, url, role):
@@ -147,7 +148,7 @@ def test_every_page_passes_axe(demo_server, browser, role):
         db.close()
     problems, swept, skipped, fragments = [], [], [], []
     rules, elements = set(), 0
-    for url in sorted(routes) + extra_pages(role, samples):
+    for url in sorted(routes) + extra_pages(role, samples, routes):
         answer = context.request.get(server.url + url, max_redirects=5)
         if answer.status >= 500 or (url in routes and answer.status >= 400):
             problems.append(f"{url}: answered {answer.status} to {role}")
