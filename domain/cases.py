@@ -272,8 +272,12 @@ def case_for(user, case_id, today=None):
     row = Case.get_or_none(Case.id == case_id)
     if row is None:
         return None
-    today = today or today_local()
-    group = next((g for g in all_groups(today) if row.anchor in g.anchors), None)
+    group = next((g for g in all_groups(today or today_local()) if row.anchor in g.anchors), None)
+    return _case_view(user, row, group)
+
+
+def _case_view(user, row, group):
+    """The case of Case row `row` and its current group of mentions (None: its mentions have gone)."""
     if group is None:
         group = Group(key=row.anchor, mentions=[], streets=[], communities=[])
     view = _views([group])[0] if group.mentions else CaseView(group=group, rows=[row])
@@ -293,8 +297,7 @@ def case_of_report(user, report, today=None):
                   if any(m.kind == "report" and m.id == report.id for m in g.mentions)), None)
     if group is None:
         return None
-    row = _rows([group])[group.anchors[0]]
-    return case_for(user, row.id, today)
+    return _case_view(user, _rows([group])[group.anchors[0]], group)
 
 
 def visible_case_ids(user):
