@@ -3,7 +3,7 @@
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from domain import overview
+from domain import cases, overview
 from permissions import can, public, sees_whole_district
 
 bp = Blueprint("main", __name__)
@@ -18,7 +18,8 @@ def home():
         return render_template("main/home.html", counts=overview.report_counts(current_user),
                                rows=overview.progress(current_user),
                                unplaced=overview.unplaced_new_reports(current_user),
-                               per_street=sees_whole_district(current_user))
+                               per_street=sees_whole_district(current_user),
+                               attention=cases.attention(current_user))
     return redirect(url_for("survey.index" if can(current_user, "survey") else "cases.index"))
 
 

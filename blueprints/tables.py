@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_login import current_user
 
 from blueprints.errors import error_response
-from domain import institutions
+from domain import cases, institutions
 from domain.clock import last_wednesday, today_local
 from domain.tables import COLUMNS, table1
 from domain.workbook import table1_csv, write_table1
@@ -140,6 +140,7 @@ def institution(day, street):
         abort(404)
     dates = _dates(day)
     return render_template("tables/institution.html", item=found, street=street, links=institutions.links(found),
+                           case_id=cases.case_id_of(found),
                            splits=institutions.split_pairs(), REPORT_STATUSES=REPORT_STATUSES,
                            community_names=institutions.community_names(), **dates), dates["status"]
 

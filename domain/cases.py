@@ -159,6 +159,12 @@ def _fetch(anchors):
     return found
 
 
+def case_id_of(group):
+    """The id of the case of a group of mentions (its rows are added if it was never listed)."""
+    rows = _rows([group])
+    return min(rows[a].id for a in group.anchors if a in rows)
+
+
 def _views(found_groups):
     rows = _rows(found_groups)
     views = [CaseView(group=g, rows=sorted((rows[a] for a in g.anchors if a in rows), key=lambda r: r.id))
@@ -226,8 +232,11 @@ def _department_reach(user):
     return leads, rows
 
 
-def filter_cases(views, status="", street="", kind="", important=False, overdue=False, today=None):
+def filter_cases(views, status="", street="", kind="", important=False, overdue=False, escalated=False,
+                 today=None):
     today = today or today_local()
+    if escalated:
+        views = [v for v in views if v.escalated and v.status in ("pending", "returned")]
     if status in STATUSES:
         views = [v for v in views if v.status == status]
     if street:
@@ -241,6 +250,20 @@ def filter_cases(views, status="", street="", kind="", important=False, overdue=
     return views
 
 
+def attention(user, today=None):
+    """What needs the user among its cases, counted: to refer (待移交, of which escalated by a 居委), returned by a
+    department, overdue, marked 重要 — one pass over the cases of its scope."""
+    today = today or today_local()
+    views = cases_for(user, today)
+    return {
+        "pending": sum(v.status == "pending" for v in views),
+        "escalated": sum(v.escalated and v.status in ("pending", "returned") for v in views),
+        "returned": sum(v.status == "returned" for v in views),
+        "overdue": sum(v.overdue(today) for v in views),
+        "important": sum(v.important and v.status != "closed" for v in views),
+    }
+
+
 def case_for(user, case_id, today=None):
     """The case holding Case row `case_id` as `user` sees it, or None when it is not theirs to see.
 
@@ -249,8 +272,12 @@ def case_for(user, case_id, today=None):
     row = Case.get_or_none(Case.id == case_id)
     if row is None:
         return None
-    today = today or today_local()
-    group = next((g for g in all_groups(today) if row.anchor in g.anchors), None)
+    group = next((g for g in all_groups(today or today_local()) if row.anchor in g.anchors), None)
+    return _case_view(user, row, group)
+
+
+def _case_view(user, row, group):
+    """The case of Case row `row` and its current group of mentions (None: its mentions have gone)."""
     if group is None:
         group = Group(key=row.anchor, mentions=[], streets=[], communities=[])
     view = _views([group])[0] if group.mentions else CaseView(group=group, rows=[row])
@@ -270,8 +297,7 @@ def case_of_report(user, report, today=None):
                   if any(m.kind == "report" and m.id == report.id for m in g.mentions)), None)
     if group is None:
         return None
-    row = _rows([group])[group.anchors[0]]
-    return case_for(user, row.id, today)
+    return _case_view(user, _rows([group])[group.anchors[0]], group)
 
 
 def visible_case_ids(user):

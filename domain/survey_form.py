@@ -6,6 +6,7 @@ names of the form fields, which is how each message lands at its field.
 Rules of the conversion (the offline outbox applies the same ones):
 - a segment made of digits is a list index; items are kept in index order;
 - values stay strings (checkboxes send "true", tri-state selects ""/"true"/"false"); parse_record reads them;
+- a name sent more than once (a group of checkboxes such as `trainings.0.pitched_products`) is a list;
 - trailing list items whose every value is empty are dropped: a block the worker added but left blank.
   Only trailing ones, so the index a purchase uses to name its training never shifts.
 """
@@ -62,20 +63,30 @@ def _listify(node):
 def form_to_body(form):
     """A submitted form (a MultiDict or dict of dotted names) as the API's record body."""
     tree = {}
-    for name in form.keys():
+    for name, value in form_values(form).items():
         if name in NOT_RECORD_FIELDS or not name:
             continue
         parts = name.split(".")
         if any(part == "" for part in parts):
             continue
-        _insert(tree, parts, form.get(name))
+        _insert(tree, parts, value)
     return _listify(tree)
+
+
+def form_values(form):
+    """The form's values by name: a string, or a list for a name sent more than once (a MultiDict keeps them
+    all; to_dict() would keep only the first)."""
+    if not hasattr(form, "lists"):
+        return dict(form)
+    return {name: values if len(values) > 1 else values[0] for name, values in form.lists()}
 
 
 def _flatten(value, prefix, out):
     if isinstance(value, dict):
         for key, item in value.items():
             _flatten(item, f"{prefix}.{key}" if prefix else str(key), out)
+    elif isinstance(value, list) and value and all(isinstance(item, str) for item in value):
+        out[prefix] = value  # a list of codes is one field sent more than once (checkboxes)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _flatten(item, f"{prefix}.{index}", out)
