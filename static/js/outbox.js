@@ -270,13 +270,48 @@
   async function flushOnce(force) {
     var entries = (await outbox.all()).filter(function (e) { return e.status === "pending"; })
       .sort(function (a, b) { return a.created_at - b.created_at; });
+    var sent = [];
     for (var i = 0; i < entries.length; i++) {
       var entry = entries[i];
       if (state.inFlight[entry.client_uuid]) continue;
       if (!force && (entry.next_try || 0) > Date.now()) continue;
       var outcome = await sendEntry(entry);
+      tell(entry, outcome, sent);
       if (outcome.result === "network" || outcome.result === "auth") break; // no point trying the rest now
       await refresh();
+    }
+    if (sent.length === 1) announce((isCorrection(sent[0]) ? "已上传更正：" : "已上传：") + recordWords(sent[0]));
+    else if (sent.length > 1) announce("已上传 " + sent.length + " 条记录");
+  }
+
+  // --- what a screen reader hears (issue 12): each record sent, or that could not be sent, once. The status
+  // line is redrawn as records wait and go and is not a live region; a record still waiting is said once per
+  // spell without signal, not at every retry. ----------------------------------------------------------------
+
+  var heard = { offline: false, auth: false };
+
+  function announce(text, urgent) {
+    if (window.paimoAnnounce) window.paimoAnnounce(text, urgent);
+  }
+
+  function recordWords(entry) {
+    return (((entry.body.unit && entry.body.unit.address) || "") + " " + (OUTCOMES[entry.body.outcome] || "")).trim();
+  }
+
+  function tell(entry, outcome, sent) {
+    if (outcome.result === "ok") {
+      sent.push(entry);
+      heard.offline = heard.auth = false;
+    } else if (outcome.result === "invalid") {
+      announce("未能上传：" + recordWords(entry) + "，记录需要修改", true);
+    } else if (outcome.result === "conflict") {
+      announce("未能上传：" + recordWords(entry) + "，与已保存的记录冲突，需要处理", true);
+    } else if (outcome.result === "auth") {
+      if (!heard.auth) announce("登录已过期，记录仍保存在手机上，请重新登录后上传", true);
+      heard.auth = true;
+    } else if (!heard.offline) {
+      heard.offline = true;
+      announce("没有网络：记录保存在手机上，待同步，联网后自动上传");
     }
   }
 
@@ -322,6 +357,7 @@
   }
 
   var flashMessage = takeFlash();
+  if (flashMessage) announce(flashMessage);
 
   // One true sentence about what waits on this phone: never 全部已同步 while anything waits.
   function statusSentence(c, last) {
@@ -348,7 +384,7 @@
     box.dataset.conflict = String(c.conflict);
     box.classList.toggle("has-pending", c.pending > 0);
     box.classList.toggle("needs-action", c.invalid + c.conflict > 0);
-    if (flashMessage) box.appendChild(el("p", { "class": "outbox-flash", role: "status" }, flashMessage));
+    if (flashMessage) box.appendChild(el("p", { "class": "outbox-flash" }, flashMessage));
     var line = el("p", { "class": "outbox-line" });
     line.appendChild(el("span", { "class": "outbox-count" }, statusSentence(c, last)));
     var button = el("button", { type: "button", "class": "small outbox-sync" }, "立即同步");
@@ -356,7 +392,7 @@
     line.appendChild(button);
     box.appendChild(line);
     if (state.authLost) {
-      var auth = el("p", { "class": "outbox-auth error", role: "alert" }, "登录已过期，记录仍保存在手机上。");
+      var auth = el("p", { "class": "outbox-auth error" }, "登录已过期，记录仍保存在手机上。"); // said by tell()
       var next = location.pathname.indexOf("/survey/") === 0 ? location.pathname : "/survey/";
       auth.appendChild(el("a", { href: "/login?next=" + encodeURIComponent(next), "class": "button" }, "请重新登录"));
       box.appendChild(auth);
@@ -542,11 +578,28 @@
             template.innerHTML = html.trim();
             var fresh = template.content.querySelector("li.unit");
             if (!fresh || !row.parentNode || waitingFor(key, entry.client_uuid)) return;
+            var focused = row.contains(document.activeElement) ? document.activeElement : null;
             row.replaceWith(fresh);
             if (window.htmx) window.htmx.process(fresh);
+            if (focused) keepFocus(focused, fresh);
           });
         }).catch(function () { /* the badge already says it is stored */ });
     });
+  }
+
+  function keepFocus(was, row) {
+    // The worker's focus was in the row just redrawn (a one-tap button that is now gone): keep it in that row,
+    // on the same control if it is still there, else on the row's first link or button, so that a screen
+    // reader or a keyboard does not fall back to the top of the page.
+    var same = Array.prototype.filter.call(row.querySelectorAll("a, button"), function (c) {
+      return c.tagName === was.tagName && c.textContent.trim() === was.textContent.trim();
+    })[0];
+    var target = same || row.querySelector("a[href], button");
+    if (!target) {
+      row.setAttribute("tabindex", "-1");
+      target = row;
+    }
+    target.focus({ preventScroll: true });
   }
 
   function waitingFor(key, sent) {
@@ -699,7 +752,8 @@
     var row = document.getElementById("unit-" + saved.unit);
     var main = document.querySelector("main");
     if (!row || !main) return;
-    var bar = el("div", { id: "saved-bar", "class": "saved-bar", role: "status" });
+    var bar = el("div", { id: "saved-bar", "class": "saved-bar" });
+    announce(saved.message);
     bar.appendChild(el("span", { "class": "saved-message" }, saved.message));
     var next = nextNotVisited(row);
     if (next) {
