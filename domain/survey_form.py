@@ -6,7 +6,7 @@ names of the form fields, which is how each message lands at its field.
 Rules of the conversion (the offline outbox applies the same ones):
 - a segment made of digits is a list index; items are kept in index order;
 - values stay strings (checkboxes send "true", tri-state selects ""/"true"/"false"); parse_record reads them;
-- a name sent more than once (a group of checkboxes such as `trainings.0.pitched_products`) is a list;
+- a group of checkboxes (a field named in LIST_FIELDS, such as `trainings.0.pitched_products`) is a list;
 - trailing list items whose every value is empty are dropped: a block the worker added but left blank.
   Only trailing ones, so the index a purchase uses to name its training never shifts.
 """
@@ -21,6 +21,8 @@ from domain.survey_store import (
 
 # Form controls that are not part of the record (the edit form's correction_id names the correction).
 NOT_RECORD_FIELDS = ("csrf_token", "add", "correction_id")
+# Record fields that are lists of codes, sent by a group of checkboxes (static/js/outbox.js knows them too).
+LIST_FIELDS = ("pitched_products",)
 
 
 def _index(part):
@@ -74,11 +76,11 @@ def form_to_body(form):
 
 
 def form_values(form):
-    """The form's values by name: a string, or a list for a name sent more than once (a MultiDict keeps them
-    all; to_dict() would keep only the first)."""
+    """The form's values by name: the first value sent, or the list of them for a field of LIST_FIELDS (a
+    MultiDict keeps them all; to_dict() would keep only the first)."""
     if not hasattr(form, "lists"):
         return dict(form)
-    return {name: values if len(values) > 1 else values[0] for name, values in form.lists()}
+    return {name: values if name.rsplit(".", 1)[-1] in LIST_FIELDS else values[0] for name, values in form.lists()}
 
 
 def _flatten(value, prefix, out):

@@ -12,13 +12,13 @@ from models import Survey, Unit
 from tests.conftest import COMMUNITY, survey_body
 
 
-def test_a_group_of_checkboxes_is_a_list_and_one_box_is_one_code():
+def test_a_group_of_checkboxes_is_a_list_even_of_one_box():
     form = MultiDict([("trainings.0.mode", "door_to_door"), ("trainings.0.pitched_products", "fire_blanket"),
                       ("trainings.0.pitched_products", "smoke_alarm"), ("trainings.1.mode", "online"),
                       ("trainings.1.pitched_products", "fire_sticker")])
     trainings = form_to_body(form)["trainings"]
     assert trainings[0]["pitched_products"] == ["fire_blanket", "smoke_alarm"]
-    assert trainings[1]["pitched_products"] == "fire_sticker"
+    assert trainings[1]["pitched_products"] == ["fire_sticker"]
 
 
 def test_nature_and_pitched_products_go_through_the_api_and_back_into_the_form(world, actions):

@@ -20,6 +20,7 @@
   var PURCHASE_CHECKS = ["ccc_mark", "id_label", "sample_available"];
   var TRAINING_CHECKS = ["products_pitched", "engineering_solicited"];
   var NOT_RECORD_FIELDS = { csrf_token: true, add: true, correction_id: true };
+  var LIST_FIELDS = { pitched_products: true }; // domain/survey_form.py LIST_FIELDS
   var FIELD_LABELS = {
     client_uuid: "记录编号", community: "居委代码", "unit.type": "单位类型", "unit.address": "地址",
     "unit.name": "单位名称", visited_at: "走访时间", outcome: "走访结果", note: "备注", institution: "机构名称",
@@ -100,9 +101,8 @@
       node = node[parts[i]];
     }
     var last = parts[parts.length - 1];
-    // A name sent more than once (a group of checkboxes, e.g. pitched_products) is a list, as on the server.
-    if (typeof node[last] === "string") node[last] = [node[last], value];
-    else if (Array.isArray(node[last])) node[last].push(value);
+    // A group of checkboxes (pitched_products) is a list of the codes checked, as on the server.
+    if (LIST_FIELDS[last]) (node[last] = Array.isArray(node[last]) ? node[last] : []).push(value);
     else node[last] = value;
   }
 

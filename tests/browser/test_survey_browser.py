@@ -38,7 +38,7 @@ def test_a_worker_records_units_door_to_door_on_a_phone(live_server, live_world,
 
     phone.get_by_role("button", name="增加一项购买").click()
     expect(phone.get_by_text("第1项购买")).to_be_visible()
-    phone.get_by_label("灭火毯").check()
+    phone.locator("#purchase-0").get_by_label("灭火毯").check()  # the product bought (the training asks what was pitched)
     phone.get_by_label("数量").fill("1")
     phone.get_by_label("金额（元）").fill("298")
     phone.get_by_label("购买渠道").select_option(label="培训现场")
