@@ -10,6 +10,7 @@ from peewee import IntegrityError
 
 from domain import flags as red_flags
 from domain.clock import now_local
+from domain.latest import latest_record_of
 from domain.normalise import address_key, institution_key, phone_digits
 from domain.survey_record import record_fingerprint
 from models import ApprovedInstitution, Org, Purchase, Survey, Training, Unit, audit, db
@@ -143,8 +144,7 @@ def correct_record(user, survey, record):
 
 def _refresh_unit(unit, survey):
     """Keep the unit's type and name as its latest record says."""
-    latest = (Survey.select(Survey.id).where(Survey.unit == unit)
-              .order_by(Survey.visited_at.desc(), Survey.id.desc()).first())
+    latest = latest_record_of(unit, "id").first()
     if latest and latest.id == survey.id and (unit.type, unit.name) != (survey.unit_type, survey.unit_name or unit.name):
         unit.type = survey.unit_type
         unit.name = survey.unit_name or unit.name
