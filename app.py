@@ -59,9 +59,9 @@ def _instance_secret(instance_path):
 
 
 def _register_blueprints(app):
-    from blueprints import api, auth, check, main, posters, pwa, report, reports, survey, tables
+    from blueprints import api, auth, check, entries, main, posters, pwa, report, reports, submissions, survey, tables
 
-    for module in (auth, main, survey, api, posters, report, reports, check, tables, pwa):
+    for module in (auth, main, survey, api, posters, report, reports, check, tables, entries, submissions, pwa):
         app.register_blueprint(module.bp)
 
 

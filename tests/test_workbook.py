@@ -40,7 +40,7 @@ def test_district_workbook_reads_back_with_the_figures(district):
     assert sheet["A1"].value == "长宁区消防培训情况排摸统计表"
     assert "A1:M1" in {str(r) for r in sheet.merged_cells.ranges}
     assert sheet["A2"].value == "填报单位：长宁区"
-    assert any(v and v.startswith("填报日期：2023年3月22日") for v in values(sheet, 2))
+    assert any(v and v.startswith("统计日期：2023年3月22日") for v in values(sheet, 2))  # the word on screen
     assert values(sheet, 3) == ["街镇"] + HEADERS
     assert sheet.freeze_panes == "B4"
     assert (sheet.page_setup.orientation, str(sheet.page_setup.paperSize)) == ("landscape", "9")
