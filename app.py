@@ -59,9 +59,12 @@ def _instance_secret(instance_path):
 
 
 def _register_blueprints(app):
-    from blueprints import api, auth, check, entries, main, posters, pwa, report, reports, submissions, survey, tables
+    from blueprints import (
+        api, audit, auth, cases, check, entries, leads, main, posters, pwa, report, reports, submissions, survey, tables,
+    )
 
-    for module in (auth, main, survey, api, posters, report, reports, check, tables, entries, submissions, pwa):
+    for module in (auth, main, survey, api, posters, report, reports, cases, leads, check, tables, entries, submissions,
+                   audit, pwa):
         app.register_blueprint(module.bp)
 
 

@@ -109,6 +109,21 @@ def register_commands(app):
         sent = sum(send_submission(s, org_name(s), app.config) == "sent" for s in pending)
         click.echo(f"重发 {len(pending)} 份，成功 {sent} 份")
 
+    @app.cli.command("purge-contacts")
+    @click.option("--days", type=int, default=None, help="保留天数，默认 CONTACT_RETENTION_DAYS")
+    def purge_contacts(days):
+        """Remove reporters' contacts from reports older than CONTACT_RETENTION_DAYS (or --days)."""
+        import datetime
+
+        from domain.clock import now_local
+        from domain.privacy import purge_contacts as purge
+
+        days = app.config["CONTACT_RETENTION_DAYS"] if days is None else days
+        if days < 0:
+            raise click.ClickException("天数不能为负")
+        count = purge(now_local() - datetime.timedelta(days=days))
+        click.echo(f"已清除 {count} 条举报的联系方式（{days} 天前收到的举报）")
+
     @app.cli.command("backup-db")
     @click.argument("target")
     def backup_db(target):

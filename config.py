@@ -56,6 +56,12 @@ class Config:
     SMTP_STARTTLS = _flag("SMTP_STARTTLS")
     SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "20"))
 
+    # Reporters' contacts are removed by `flask --app app purge-contacts` from reports older than this.
+    CONTACT_RETENTION_DAYS = int(os.environ.get("CONTACT_RETENTION_DAYS", "180"))
+
+    # A referral's due date, by default: this many working days (Monday to Friday) after it is made.
+    REFERRAL_DUE_WORKING_DAYS = int(os.environ.get("REFERRAL_DUE_WORKING_DAYS", "10"))
+
     # A report may carry three photos of up to 8 MB each (domain/uploads.py) plus its text: a body larger
     # than that is refused before it is read.
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024

@@ -231,6 +231,21 @@ class Survey(BaseModel):
         )
 
 
+class SurveyCorrection(BaseModel):
+    """An explicit correction of a stored survey record (design section 3: audited as 'correct').
+
+    `correction_uuid` is made by the device or the edit form, so a correction sent again is applied once;
+    `body_hash` is the fingerprint of the corrected record, so the same correction sent again is a replay and
+    the phone that sent it may still replay the record itself without a conflict.
+    """
+
+    correction_uuid = CharField(max_length=36, unique=True)
+    survey = ForeignKeyField(Survey, backref="corrections", on_delete="CASCADE")
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    body_hash = CharField(max_length=64)
+    created_at = DateTimeField(default=now_local)
+
+
 class Training(BaseModel):
     survey = ForeignKeyField(Survey, backref="trainings", on_delete="CASCADE")
     position = SmallIntegerField()
@@ -247,6 +262,8 @@ class Training(BaseModel):
     engineering_solicited = BooleanField(default=False)
     flags = CharField(max_length=200, default="")  # space-separated flag codes, derived on save
     suspect = BooleanField(default=False)
+    institution_nature = CharField(max_length=16, default="unknown")  # 机构性质 (design section 4)
+    pitched_products = CharField(max_length=200, default="")  # space-separated product codes pitched
 
 
 class Purchase(BaseModel):
@@ -340,19 +357,108 @@ class ReportEvent(BaseModel):
     note = TextField(default="")
 
 
-class Referral(BaseModel):
-    """A case handed to a department: a report, or an institution of the problem list (by its key)."""
+# --- Cases, referrals and leads (design sections 8 and 9; issue 9) -------------------------------------------
 
+CASE_KINDS = {"institution": "机构", "report": "群众举报", "lead": "线索", "survey": "排摸"}
+REFERRAL_STATUSES = {
+    "referred": "已移交", "accepted": "已接收", "investigating": "核查中", "penalised": "已查处",
+    "to_police": "已移送公安", "unfounded": "不属实", "returned": "退回",
+}
+REFERRAL_ENDED = ("penalised", "to_police", "unfounded", "returned")
+
+
+class Case(BaseModel):
+    """What persists of a case: its flags of attention, publication and history (the 问题台账).
+
+    A case is found, not created: an institution of the problem list, or one report, lead or suspect survey
+    training that names no identifiable institution (design section 9). Its row is anchored on what it is
+    found by: an institution's identifier ("n:<name key>", "p:<phone digits>") or its source ("r:<report id>",
+    "l:<lead id>", "t:<survey id>.<training position>"). An institution whose mentions carry several
+    identifiers has several rows and is all of them at once; so merging or splitting institutions carries
+    their referrals and history along with the identifiers, without rewriting anything.
+    """
+
+    anchor = CharField(max_length=220, unique=True)
+    kind = CharField(max_length=16)
+    important = BooleanField(default=False)
+    escalated = BooleanField(default=False)  # a 居委 asked its street to act on it
+    published_at = DateTimeField(null=True)  # on the public 曝光 page since
+    published_text = TextField(default="")  # what the 曝光 page says the institution did, and the outcome
+    created_at = DateTimeField(default=now_local)
+
+    class Meta:
+        table_name = "case_record"  # CASE is an SQL keyword
+
+
+class Referral(BaseModel):
+    """A case handed to a department; `status` is its latest step (REFERRAL_STATUSES)."""
+
+    case = ForeignKeyField(Case, null=True, backref="referrals", on_delete="CASCADE")
     department = ForeignKeyField(Department, backref="referrals", on_delete="RESTRICT")
-    report = ForeignKeyField(Report, null=True, backref="referrals", on_delete="CASCADE")
-    institution_key = CharField(max_length=200, default="", index=True)
-    community = ForeignKeyField(Org, null=True, on_delete="RESTRICT")  # where the case is, for scope
+    lead = BooleanField(default=False)  # 牵头部门
+    community = ForeignKeyField(Org, null=True, on_delete="RESTRICT")  # kept from issue 3; the case is the scope
     referred_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     referred_at = DateTimeField(default=now_local, index=True)
+    due = DateField(null=True)
     status = CharField(max_length=16, default="referred")
-    note = TextField(default="")
+    note = TextField(default="")  # the referrer's note to the department
+    case_opened = BooleanField(default=False)  # 立案
+    fine_fen = IntegerField(default=0)  # 罚没款
     updated_at = DateTimeField(default=now_local)
 
+
+class CaseEvent(BaseModel):
+    """One line of a case's history: who did what when (referral steps carry their referral and figures)."""
+
+    case = ForeignKeyField(Case, backref="events", on_delete="CASCADE")
+    referral = ForeignKeyField(Referral, null=True, backref="events", on_delete="CASCADE")
+    action = CharField(max_length=24)
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    at = DateTimeField(default=now_local, index=True)
+    note = TextField(default="")
+    case_opened = BooleanField(default=False)
+    fine_fen = IntegerField(default=0)
+
+
+class CaseFile(BaseModel):
+    """A photo a department attached to a step (re-encoded like residents' photos, outside static/)."""
+
+    event = ForeignKeyField(CaseEvent, backref="files", on_delete="CASCADE")
+    filename = CharField(max_length=64)
+    width = IntegerField()
+    height = IntegerField()
+
+
+LEAD_SOURCES = {"survey": "排摸", "report": "群众举报", "online": "网络巡查", "department": "部门线索", "hotline": "热线"}
+
+
+class Lead(BaseModel):
+    """A lead found by other means than a door-to-door visit: an online listing, a WeChat group, a registry,
+    police information (the plan's 摸排 "通过线下、线上等多种方式"). A mention like any other."""
+
+    client_uuid = CharField(max_length=36, unique=True)
+    source = CharField(max_length=16)
+    community = ForeignKeyField(Org, null=True, on_delete="RESTRICT")
+    street = ForeignKeyField(Org, null=True, on_delete="RESTRICT", backref="street_leads")
+    logged_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    department = ForeignKeyField(Department, null=True, on_delete="RESTRICT")  # when a department logged it
+    institution = CharField(max_length=200, default="")
+    institution_key = CharField(max_length=200, default="", index=True)
+    institution_phone = CharField(max_length=40, default="")
+    phone_digits = CharField(max_length=40, default="", index=True)
+    institution_nature = CharField(max_length=16, default="unknown")
+    url = CharField(max_length=500, default="")
+    description = TextField(default="")
+    mode = CharField(max_length=16, default="other")
+    trainer_identity = CharField(max_length=16, default="unknown")
+    fee_fen = IntegerField(default=0)
+    products_pitched = BooleanField(default=False)
+    engineering_solicited = BooleanField(default=False)
+    pitched_products = CharField(max_length=200, default="")  # space-separated product codes
+    flags = CharField(max_length=200, default="")
+    suspect = BooleanField(default=False)
+    body_hash = CharField(max_length=64)
+    created_at = DateTimeField(default=now_local, index=True)
 
 
 # --- Tables and the problem list (issue 4) ----------------------------------------------------------------
@@ -513,8 +619,9 @@ class Submission(BaseModel):
 
 
 ALL_MODELS = [
-    Org, Department, User, UserSession, ApiToken, AuditLog, Building, Unit, Survey, Training, Purchase,
-    ApprovedInstitution, Poster, Report, ReportPhoto, ReportEvent, Referral,
+    Org, Department, User, UserSession, ApiToken, AuditLog, Building, Unit, Survey, SurveyCorrection, Training,
+    Purchase, ApprovedInstitution, Poster, Report, ReportPhoto, ReportEvent, Case, Referral, CaseEvent, CaseFile,
+    Lead,
     InstitutionDecision, SpotCheck, ActionEntry, Sample, Campaign, CampaignPhase, CampaignDeadline, Submission,
 ]
 

@@ -30,11 +30,17 @@ RULES = {
     "cases.refer": frozenset((STREET, DISTRICT)),
     "cases.mark_important": EVERYONE,
     "cases.publish": frozenset((DISTRICT,)),      # the public 曝光 page
+    "cases.oversee": frozenset((DISTRICT,)),      # 重要 cases counted in the navigation, at once
     "referrals.work": frozenset((DEPARTMENT,)),   # accept, record what was done, return
     "leads.log": frozenset((STREET, DISTRICT, DEPARTMENT)),
     "tables.view": frozenset((STREET, DISTRICT)),
     "problems.decide": frozenset((DISTRICT,)),    # merge and split institutions of the problem list
     "approved.manage": frozenset((DISTRICT,)),
+    "audit.view": frozenset((DISTRICT,)),
+    # Personal data (issue 11): who needs a resident's full address or a reporter's contact. Everyone else sees
+    # them masked (domain/privacy.py); every look at a contact is written to the audit log.
+    "addresses.view": STAFF,
+    "contacts.view": STAFF,
     # 附件2/附件3 and the workbook of all three: each sees the rows of its own scope (table_scope)
     "tables.campaign": frozenset((STREET, DISTRICT, DEPARTMENT)),
     "spot_checks.enter": frozenset((DEPARTMENT,)),  # 附件2, in the channels the department is responsible for
@@ -88,6 +94,28 @@ def picks_community(user):
     return user.role in (STREET, DISTRICT)
 
 
+def sees_place(user, community, street):
+    """Whether something located in 居委 `community` (or, without a 居委, in 街镇 `street`) is in the user's
+    scope. Departments see no places: they see what was referred to them."""
+    if user.role == DISTRICT:
+        return True
+    if user.role == STREET:
+        return street == user.org_id
+    if user.role == SURVEYOR:
+        return community is not None and community == user.org_id
+    return False
+
+
+def surveys_door_to_door(user):
+    """A 居委 or 物业 worker: surveys on this phone all day, so its outbox and sync status are always shown."""
+    return user.role == SURVEYOR
+
+
+def works_for_department(user):
+    """A department's user: sees the cases referred to its department and the leads it logged."""
+    return user.role == DEPARTMENT
+
+
 def can_see_community(user, code):
     return user.role == DISTRICT or community_codes(user).where(Org.code == code).exists()
 
@@ -117,7 +145,9 @@ def scope(user, model):
     if model is Referral:
         if user.role == DEPARTMENT:
             return Referral.select().where(Referral.department == user.department_id)
-        return Referral.select().where(Referral.report.in_(_reports(user).select(Report.id)))
+        from domain.cases import visible_case_ids  # a case is where its mentions are
+
+        return Referral.select().where(Referral.case.in_(visible_case_ids(user) or [0]))
     raise KeyError(f"no scope rule for {model.__name__}")
 
 
@@ -172,8 +202,9 @@ def _reports(user):
     if user.role == DISTRICT:
         return query
     if user.role == DEPARTMENT:
-        return query.where(Report.id.in_(
-            Referral.select(Referral.report).where(Referral.department == user.department_id)))
+        from domain.cases import reports_referred_to
+
+        return query.where(Report.id.in_(reports_referred_to(user.department_id) or [0]))
     if user.role == STREET:
         return query.where(Report.community.in_(community_codes(user)) | (Report.street == user.org_id))
     return query.where(Report.community.in_(community_codes(user)))

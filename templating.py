@@ -3,9 +3,10 @@ from decimal import Decimal
 
 from flask import render_template, request
 
-from domain import codes
+from domain import cases as case_words
+from domain import codes, privacy
 from domain import flags as red_flags
-from models import ROLE_LABELS
+from models import LEAD_SOURCES, REFERRAL_STATUSES, ROLE_LABELS
 from permissions import can, picks_community, sees_whole_district
 
 
@@ -30,6 +31,9 @@ def register_template_helpers(app):
         TRAINER_IDENTITIES=codes.TRAINER_IDENTITIES, PRODUCTS=codes.PRODUCTS, CHANNELS=codes.CHANNELS,
         PRODUCT_CHECKS=codes.PRODUCT_CHECKS, FLAGS=red_flags.FLAGS, describe_flags=red_flags.describe,
         ROLE_LABELS=ROLE_LABELS, can=can, sees_whole_district=sees_whole_district,
-        picks_community=picks_community,
+        picks_community=picks_community, CASE_STATUSES=case_words.STATUSES, CASE_KINDS=case_words.KINDS,
+        CASE_ACTIONS=case_words.ACTIONS, REFERRAL_STATUSES=REFERRAL_STATUSES, LEAD_SOURCES=LEAD_SOURCES,
+        INSTITUTION_NATURES=codes.INSTITUTION_NATURES, important_count=case_words.important_count,
+        mask_contact=privacy.mask_contact, mask_address=privacy.mask_address,
     )
     app.jinja_env.filters["yuan"] = yuan

@@ -4,8 +4,10 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from blueprints.errors import error_response
-from domain.survey_record import parse_record
-from domain.survey_store import Conflict, ScopeError, store_record, survey_as_dict, surveys_in_scope
+from domain.survey_store import (
+    Conflict, ScopeError, clean_correction, clean_record, correct_record, store_record, survey_as_dict,
+    surveys_in_scope,
+)
 from models import Survey
 from permissions import requires
 
@@ -29,7 +31,7 @@ def me():
 @bp.post("/surveys")
 @requires("survey")
 def create_survey():
-    record, errors = parse_record(request.get_json(silent=True))
+    record, errors = clean_record(request.get_json(silent=True))
     if errors:
         return error_response(422, "记录有误，请按提示修改", code="invalid", errors=errors)
     try:
@@ -42,10 +44,32 @@ def create_survey():
     return jsonify(survey_as_dict(survey)), 201 if created else 200
 
 
-@bp.get("/surveys/<int:survey_id>")
-@requires("survey")
-def get_survey(survey_id):
+def survey_in_scope_or_404(survey_id):
     survey = surveys_in_scope(current_user).where(Survey.id == survey_id).first()
     if survey is None:
         abort(404)
-    return jsonify(survey_as_dict(survey))
+    return survey
+
+
+@bp.get("/surveys/<int:survey_id>")
+@requires("survey")
+def get_survey(survey_id):
+    return jsonify(survey_as_dict(survey_in_scope_or_404(survey_id)))
+
+
+@bp.put("/surveys/<int:survey_id>")
+@requires("survey")
+def correct_survey(survey_id):
+    """An explicit correction: the whole corrected record plus its `correction_id`, applied once."""
+    survey = survey_in_scope_or_404(survey_id)
+    record, correction_uuid, errors = clean_correction(request.get_json(silent=True))
+    if errors:
+        return error_response(422, "记录有误，请按提示修改", code="invalid", errors=errors)
+    try:
+        corrected, _applied = correct_record(current_user, survey, record, correction_uuid)
+    except ScopeError as exc:
+        return error_response(422, "记录有误，请按提示修改", code="invalid", errors=exc.errors)
+    except Conflict as exc:
+        return error_response(409, "这个 correction_id 已用于另一份更正", code="conflict",
+                              record=survey_as_dict(exc.survey))
+    return jsonify(survey_as_dict(corrected))

@@ -48,11 +48,28 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+def render_profile(new_token=None, password_errors=None, status=200):
+    tokens = current_user.tokens.order_by(ApiToken.created_at.desc())
+    return render_template("auth/profile.html", tokens=tokens, new_token=new_token,
+                           password_errors=password_errors or {}), status
+
+
 @bp.get("/profile")
 @requires("account")
 def profile():
-    tokens = current_user.tokens.order_by(ApiToken.created_at.desc())
-    return render_template("auth/profile.html", tokens=tokens, new_token=None)
+    return render_profile()
+
+
+@bp.post("/profile/password")
+@requires("account")
+def change_password():
+    errors = accounts.change_password(current_user, request.form.get("current_password", ""),
+                                      request.form.get("new_password", ""), request.form.get("new_password_again", ""),
+                                      current_app.config["PASSWORD_HASH_METHOD"])
+    if errors:
+        return render_profile(password_errors=errors, status=422)
+    flash("密码已修改。其他手机和电脑上的登录已退出，请用新密码登录。")
+    return redirect(url_for("auth.profile"), 303)
 
 
 @bp.post("/profile/tokens")
@@ -60,8 +77,7 @@ def profile():
 def new_token():
     name = request.form.get("name", "").strip()[:64]
     _, token = accounts.issue_token(current_user, name)
-    tokens = current_user.tokens.order_by(ApiToken.created_at.desc())
-    return render_template("auth/profile.html", tokens=tokens, new_token=token)
+    return render_profile(new_token=token)
 
 
 @bp.post("/profile/tokens/<int:token_id>/revoke")

@@ -7,7 +7,7 @@ from permissions import public
 bp = Blueprint("main", __name__)
 
 HOME_BY_ROLE = {"surveyor": "survey.index", "street": "survey.progress", "district": "survey.progress",
-                "department": "reports.index"}
+                "department": "cases.index"}
 
 
 @bp.get("/")

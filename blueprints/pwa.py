@@ -21,7 +21,7 @@ STATIC_MAX_AGE = 365 * 24 * 3600
 # What the service worker precaches: the app shell's static files (folders under static/, by suffix).
 SHELL_FOLDERS = (("css", ".css"), ("js", ".js"), ("vendor", ".js"), ("icons", ".png"))
 # Pages of a logged-in worker, fetched when the service worker installs (they need the session cookie).
-SURVEY_PAGES = ("/survey/", "/survey/today", "/survey/form/trainings", "/survey/form/purchases")
+SURVEY_PAGES = ("/survey/", "/survey/today", "/survey/conflicts", "/survey/form/trainings", "/survey/form/purchases")
 _hashes = {}
 
 
@@ -117,6 +117,14 @@ def service_worker():
 @public
 def offline():
     return render_template("pwa/offline.html")
+
+
+@bp.get("/favicon.ico")
+@public
+def favicon():
+    # Browsers ask every site for /favicon.ico; a PNG under that name is what they all accept.
+    return send_from_directory(os.path.join(current_app.static_folder, "icons"), "icon-192.png",
+                               mimetype="image/png", max_age=7 * 24 * 3600)
 
 
 @bp.get("/apple-touch-icon.png")

@@ -3,7 +3,7 @@ one, and `/r/status` where a resident sees a report's status by its 编号. No l
 plain forms, a honeypot and rate limits per address and per poster instead of anything a resident must do."""
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 
-from domain import posters, reports, uploads
+from domain import cases, posters, reports, uploads
 from domain.clock import now_local
 from extensions import limiter
 from models import REPORT_STATUSES
@@ -76,7 +76,8 @@ def status():
     report = reports.report_by_number(number) if number else None
     code = 404 if number and report is None else 200
     return render_template("report/status.html", number=report.number if report else number, report=report, received=bool(report) and bool(request.args.get("received")),
-                           status_label=REPORT_STATUSES.get(report.status) if report else None), code
+                           status_label=REPORT_STATUSES.get(report.status) if report else None,
+                           step=cases.public_step(report) if report else None), code
 
 
 @bp.route("/<code>", methods=["GET", "POST"])

@@ -1,13 +1,14 @@
 """Triage of residents' reports (线索) at /reports/: the queue with filters, a report with its flags and photos, status
-changes with who and when, referral to a department. Staff see the reports of their 居委/street/district;
-a department sees the reports referred to it. Outside scope everything is 404, photos included."""
+changes with who and when, and the case it belongs to (referral happens there, blueprints/cases.py). Staff see
+the reports of their 居委/street/district; a department sees those of the cases referred to it. Outside scope
+everything is 404, photos included."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from domain import reports, uploads
-from models import REPORT_STATUSES, Department, Org, Referral, Report, ReportPhoto
+from domain import cases, reports, uploads
+from models import REPORT_STATUSES, Org, Report, ReportPhoto, audit
 from permissions import requires
-from templating import render
+from templating import is_htmx, render
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", cli_group=None)  # its commands are top-level
 
@@ -24,7 +25,7 @@ def scope_communities():
 
 
 @bp.get("/")
-@requires("cases.view")
+@requires("reports.triage")
 def index():
     status, community = request.args.get("status", ""), request.args.get("community", "")
     found = reports.queue(current_user, status, community).limit(500)
@@ -32,14 +33,17 @@ def index():
                   communities=scope_communities(), statuses=REPORT_STATUSES, place_label=reports.place_label)
 
 
+def _detail_context(report):
+    return dict(history=reports.history(report), photos=list(report.photos),
+                case=cases.case_of_report(current_user, report),
+                next_statuses=reports.TRANSITIONS.get(report.status, ()) if reports.can_triage(current_user) else (),
+                labels=reports.TRANSITION_LABELS, statuses=REPORT_STATUSES, kinds=reports.KINDS,
+                place_label=reports.place_label(report))
+
+
 def render_detail(report, error=None, status=200):
-    referrals = report.referrals.join(Department).order_by(Referral.referred_at)
-    return render_template(
-        "reports/detail.html", report=report, history=reports.history(report), photos=list(report.photos),
-        referrals=referrals, departments=Department.select().order_by(Department.name), error=error,
-        next_statuses=reports.TRANSITIONS.get(report.status, ()) if reports.can_triage(current_user) else (),
-        labels=reports.TRANSITION_LABELS, statuses=REPORT_STATUSES, kinds=reports.KINDS,
-        place_label=reports.place_label(report)), status
+    return render_template("reports/detail.html", report=report, revealed=False, error=error,
+                           **_detail_context(report)), status
 
 
 @bp.get("/<number>")
@@ -60,16 +64,14 @@ def change_status(number):
     return redirect(url_for("reports.detail", number=report.number), 303)
 
 
-@bp.post("/<number>/refer")
-@requires("cases.refer")
-def refer(number):
+@bp.post("/<number>/contact")
+@requires("contacts.view")
+def contact(number):
+    """Show a reporter's full contact to someone who needs it, and write down that they looked."""
     report = report_or_404(number)
-    try:
-        referral = reports.refer(current_user, report, request.form.get("department", ""), request.form.get("note", ""))
-    except reports.TriageError as exc:
-        return render_detail(report, str(exc), 422)
-    flash(f"线索 {report.number} 已移交{referral.department.name}")
-    return redirect(url_for("reports.detail", number=report.number), 303)
+    audit(current_user, "view_contact", report)
+    return render("reports/detail.html", "reports/_contact.html", report=report, revealed=True,
+                  **({} if is_htmx() else _detail_context(report)))
 
 
 @bp.get("/<number>/photos/<int:photo_id>.jpg")

@@ -16,6 +16,7 @@ from domain.clock import last_wednesday, today_local
 from domain.summary import draft_summary
 from domain.spot_checks import collects_samples
 from domain.tabledef import compute, district_org, text_value
+from domain.tables import with_progress
 from domain.workbook import date_line, table_csv, write_workbook
 from models import REPORT_STATUSES, Org, audit
 from permissions import can, own_scope, requires, sees_whole_district, street_codes, table_scope
@@ -185,8 +186,10 @@ def _table_page(number, day, scope):
     definition = table_or_404(number, scope)
     dates = _dates(day)
     keep = kept_scope(scope)
-    return render("tables/index.html", "tables/_table.html", dates.pop("status"),
-                  result=compute(definition, day, scope), scope=scope, street=scope.street, keep=keep,
+    result = compute(definition, day, scope)
+    if definition.number == 1:
+        with_progress(result)  # the progress charts under 附件1
+    return render("tables/index.html", "tables/_table.html", dates.pop("status"), result=result, scope=scope, street=scope.street, keep=keep,
                   query={"as_of": day.isoformat(), **keep}, link_args={**request.view_args, **keep},
                   calendar=calendar(), **dates)
 

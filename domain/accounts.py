@@ -6,7 +6,7 @@ import secrets
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from domain.clock import now_local
-from models import ROLES, ApiToken, Department, Org, User, UserSession
+from models import ROLES, ApiToken, Department, Org, User, UserSession, audit
 
 # Which kind of org each role belongs to (design section 3).
 ROLE_ORG_KIND = {"surveyor": "community", "street": "street", "district": "district"}
@@ -52,6 +52,30 @@ def authenticate(username, password):
     if not user.active or not check_password_hash(user.password_hash, password):
         return None
     return user
+
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def change_password(user, current, new, again, hash_method):
+    """Set a new password for `user` who proved the current one; the user's other sessions end (a phone left
+    logged in somewhere is logged out). Returns errors keyed by form field, empty when changed."""
+    errors = {}
+    if not check_password_hash(user.password_hash, current or ""):
+        errors["current_password"] = "当前密码不正确"
+    if len(new or "") < MIN_PASSWORD_LENGTH:
+        errors["new_password"] = f"新密码至少 {MIN_PASSWORD_LENGTH} 位"
+    elif new == current:
+        errors["new_password"] = "新密码不能与当前密码相同"
+    if not errors.get("new_password") and new != again:
+        errors["new_password_again"] = "两次输入的新密码不一致"
+    if errors:
+        return errors
+    user.password_hash = generate_password_hash(new, method=hash_method)
+    user.save(only=[User.password_hash])
+    UserSession.delete().where((UserSession.user == user) & (UserSession.key != user.session_key)).execute()
+    audit(user, "change_password", user)
+    return {}
 
 
 def start_session(user):

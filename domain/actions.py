@@ -2,9 +2,9 @@
 
 What Paimo already holds fills its columns by itself: 张贴警示公告 (posters put up in the street by D), a
 street's 检查单位数 (units whose latest outcome by D is surveyed), 排摸冒牌培训机构 (problem-list institutions
-of the street), 查处案件, 移送公安 and 罚没款 (referrals, and a department's 附件2 entries), 曝光案例 (cases
-published). The street or department enters the rest per day — 出动检查人次, 宣传活动场次 and a department's
-检查单位数 — so that "as of D" holds. Totals of the case columns count a case once even when it shows in a
+of the street), 查处案件, 移送公安 and 罚没款 (the steps of the cases' referrals, and a department's 附件2
+entries), 曝光案例 (cases on the 曝光 page), each as of D. The street or department enters the rest per day —
+出动检查人次, 宣传活动场次 and a department's 检查单位数 — so that "as of D" holds. Totals of the case columns count a case once even when it shows in a
 street's row and in a department's row.
 """
 from peewee import Select, fn
@@ -13,7 +13,7 @@ from domain.clock import end_of_day, now_local
 from domain.entries import new_errors, parse_client_uuid, parse_count, parse_day, store_once
 from domain.latest import ranked_records
 from domain.tabledef import MONEY, Column, Row, Source, Table, departments_in, streets_in
-from models import ActionEntry, Org, Poster, SpotCheck, audit, db
+from models import ActionEntry, Case, CaseEvent, Org, Poster, SpotCheck, audit, db
 
 
 # --- entering what a street or department did ---------------------------------------------------------------
@@ -152,21 +152,27 @@ class PostersPutUp(Source):
         return [(street, None, int(count)) for street, count in query.tuples()]
 
 
+def _groups(ctx):
+    """The groups of mentions as of D (institutions and unidentified single mentions), each with the states of
+    its case's referrals by then (domain.institutions.groups), fetched once per table."""
+    from domain import institutions
+
+    return ctx.once("groups", lambda: institutions.groups(ctx.as_of, with_products=False))
+
+
 class ProblemListInstitutions(Source):
     """排摸冒牌培训机构: institutions of the problem list (design section 5) with a mention in the street."""
 
     distinct = True
 
     def collect(self, ctx, column):
-        from domain import institutions
-
-        found = institutions.match(institutions.mentions(ctx.as_of, with_products=False))
-        return [(m.street, None, {m.group: 1}) for m in found if m.street]
+        return [(m.street, None, {group.key: 1}) for group in _groups(ctx) if group.is_institution
+                for m in group.mentions if m.street]
 
 
 class CaseOutcome(Source):
-    """查处案件, 移送公安, 罚没款, 曝光案例 from referrals (`case_outcomes`), and from a department's 附件2
-    entries (`spot_checks`: the SpotCheck field it adds, e.g. cases_opened or fine_fen)."""
+    """查处案件, 移送公安, 罚没款, 曝光案例 from the cases' referrals (`case_outcomes`), and from a department's
+    附件2 entries (`spot_checks`: the SpotCheck field it adds, e.g. cases_opened or fine_fen)."""
 
     distinct = True
 
@@ -174,7 +180,8 @@ class CaseOutcome(Source):
         self.outcome, self.spot_checks = outcome, spot_checks
 
     def collect(self, ctx, column):
-        found = [(row, None, items) for row, items in case_outcomes(ctx.as_of, self.outcome)]
+        published = ctx.once("published", lambda: published_anchors(ctx.as_of))
+        found = [(row, None, items) for row, items in case_outcomes(_groups(ctx), published, self.outcome)]
         if self.spot_checks:
             query = (SpotCheck.select(SpotCheck.department, fn.SUM(getattr(SpotCheck, self.spot_checks)))
                      .where(SpotCheck.date <= ctx.as_of).group_by(SpotCheck.department))
@@ -182,18 +189,46 @@ class CaseOutcome(Source):
         return found
 
 
-def case_outcomes(as_of, outcome):
-    """[(row code, {item: weight})] of the cases' outcomes as of the end of day D, for 附件3.
+def published_anchors(as_of):
+    """The anchors of the case rows on the public 曝光 page at the end of day D: the latest of their
+    published/unpublished steps by then is a publication."""
+    latest = {}
+    for anchor, action in (CaseEvent.select(Case.anchor, CaseEvent.action).join(Case)
+                           .where(CaseEvent.action.in_(("published", "unpublished"))
+                                  & (CaseEvent.at < end_of_day(as_of)))
+                           .order_by(CaseEvent.at, CaseEvent.id).tuples()):
+        latest[anchor] = action
+    return {anchor for anchor, action in latest.items() if action == "published"}
 
-    `outcome` is "penalised" (已查处, a case counts 1), "to_police" (已移送公安, 1), "fine" (罚没款: the fen of
-    each referral) or "published" (曝光: a published case counts 1). A street's row gets the cases located in
-    it; a department's row the cases it was referred and did that to. Items are ("case", id) for counts and
-    ("referral", id) for fines, so a case seen in a street's row and a department's row counts once in the total.
 
-    The referral side (Case, Referral with status and 罚没款, CaseEvent with each step's time) is being rebuilt
-    (issue 9); until it lands, no referral has an outcome Paimo can read, and this returns nothing (zeros).
+def case_outcomes(groups, published, outcome):
+    """[(row code, {item: weight})] of the cases' outcomes as of D, for 附件3.
+
+    `groups` are domain.institutions.groups(D) (each with its referrals' states at the end of D), `published`
+    the anchors on the 曝光 page then. `outcome` is "penalised" (已查处: a case counts 1), "to_police" (已移送公安:
+    1), "fine" (罚没款: the fen of each referral that ended 已查处) or "published" (曝光: a published case, 1). A
+    street's row gets the cases with a mention in it; a department's row the cases it did that to (for a
+    published case: the departments it was referred to). Items are ("case", key) for counts and ("referral",
+    id) for fines, so a case in a street's row and in a department's row counts once in the total.
     """
-    return []
+    found = []
+    for group in groups:
+        if outcome == "published":
+            if not set(group.anchors) & published:
+                continue
+            done = group.referrals
+            items = [({("case", group.key): 1}, r.department) for r in done] or [({("case", group.key): 1}, None)]
+        else:
+            status = "penalised" if outcome == "fine" else outcome
+            done = [r for r in group.referrals if r.status == status]
+            if outcome == "fine":
+                items = [({("referral", r.id): r.fine_fen}, r.department) for r in done if r.fine_fen]
+            else:
+                items = [({("case", group.key): 1}, r.department) for r in done]
+        for street in {m.street for m in group.mentions if m.street}:
+            found += [(street, weights) for weights, _ in items]
+        found += [(department, weights) for weights, department in items if department]
+    return found
 
 
 # --- the table ----------------------------------------------------------------------------------------------

@@ -18,6 +18,11 @@ PRODUCTS = {
 CHANNELS = {
     "training": "培训现场", "door_to_door": "上门推销", "online_shop": "电商平台", "store": "实体店", "other": "其他",
 }
+# 机构性质: the problem list's column, and what decides which department checks an institution (design section 9).
+INSTITUTION_NATURES = {
+    "enterprise": "企业/个体工商户", "social_org": "社会组织", "individual": "个人",
+    "claims_official": "自称政府或消防部门", "unknown": "不清楚",
+}
 PRODUCT_CHECKS = {"ccc_mark": "有3C标志", "id_label": "有消防产品身份信息标志", "sample_available": "可送检"}
 
 # 附件2: where spot checks are made (its rows), and the department that enters each (design sections 4 and 6).

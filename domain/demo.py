@@ -10,12 +10,12 @@ import random
 import uuid
 
 from domain import accounts, codes
-from domain.clock import now_local
+from domain.clock import now_local, today_local
 from domain.org_import import import_orgs
 from domain.survey_record import parse_record
 from domain.survey_store import store_record
 from domain.units import floor_addresses, lay_out_building
-from models import Unit, User, db
+from models import Org, Unit, User, db
 
 CAMPAIGN_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
                              "campaign-2023.json")
@@ -34,6 +34,7 @@ DEMO_USERS = [
     ("jiezhen", DEMO_PASSWORD, "street", DEMO_STREET, "街镇管理员 · 华阳路街道"),
     ("quban", DEMO_PASSWORD, "district", "310105", "区管理员 · 长宁区"),
     ("xiaofang", DEMO_PASSWORD, "department", "xiaofang", "部门 · 区消防救援支队"),
+    ("shichang", DEMO_PASSWORD, "department", "shichang", "部门 · 区市场监管局"),
 ]
 FAKE_INSTITUTIONS = [
     ("上海安居消防培训中心", "021-6000 1234"),
@@ -61,8 +62,62 @@ def load_demo_data(hash_method, seed=2023):
         units = list(Unit.select().where(Unit.community == code).order_by(Unit.position))
         for index, unit in enumerate(units[: int(len(units) * 0.7)]):
             store_record(surveyor, _demo_record(rng, code, unit, index))
+    _demo_cases(users)
     load_demo_campaign(users, rng)
     return True
+
+
+def _demo_cases(users):
+    """Cases in every state: 安居 referred to 市场监管 (lead, 已查处, published) and 消防救援 (accepted); 平安 referred
+    to 消防救援 and overdue, so the 消防救援 user has work to do; a lead found online; an anonymous report; one
+    case marked 重要 and one escalated by its 居委."""
+    from domain import cases, leads, reports
+
+    district, street = users["quban"], users["jiezhen"]
+    resident = {"kinds": ["door_to_door_fee"], "description": "有人自称消防员上门，说要培训，收了每户50元",
+                "institution": "", "institution_phone": "", "place": "长宁路100弄", "contact": "", "amount": "50"}
+    values, _ = reports.parse_report(resident)
+    reports.create_report(values, community=Org.get_by_id(DEMO_COMMUNITIES[0][0]))
+    lead, _ = leads.parse_lead({
+        "client_uuid": "7a0c6f2e-3b61-4c55-9d7e-0d2b8f0c9a11", "source": "online", "street": DEMO_STREET,
+        "institution": "安心消防科普服务社", "institution_phone": "13700003333", "institution_nature": "social_org",
+        "url": "https://example.cn/shop/anxin", "description": "微信群里招揽“社区消防培训”，课后推销灭火毯",
+        "mode": "gathering", "pitched_products": ["fire_blanket"]})
+    leads.store_lead(street, lead)
+    # Two leads from the hotline: one the department found unfounded (closed), one it returned.
+    for uuid_text, name, phone in (("5b1d6c1e-6b3a-4c55-9d7e-0d2b8f0c9a12", "长宁平安消防器材行", "13600004444"),
+                                   ("4c2d6c1e-6b3a-4c55-9d7e-0d2b8f0c9a13", "华阳灭火毯团购群", "13500005555")):
+        lead, _ = leads.parse_lead({"client_uuid": uuid_text, "source": "hotline", "street": DEMO_STREET,
+                                    "institution": name, "institution_phone": phone,
+                                    "description": "热线反映：上门推销灭火器、灭火毯，价格很高", "mode": "door_to_door",
+                                    "products_pitched": True})
+        leads.store_lead(street, lead)
+    found = {view.title: view for view in cases.cases_for(district)}
+    anju = next(v for t, v in found.items() if t.startswith("上海安居"))
+    ping = found.get("平安消防宣传站")
+    today = today_local()
+    market, fire = cases.refer(district, anju, ["shichang", "xiaofang"], "shichang",
+                               cases.working_days_after(today, 10), "请依法查处，并对兜售的产品抽样送检")
+    workers = {u.department_id: u for u in users.values() if u.department_id}
+    cases.work(workers["shichang"], market, {"status": "accepted"})
+    cases.work(workers["shichang"], market, {"status": "penalised", "case_opened": True, "fine": "20000",
+                                             "note": "虚假宣传、价格欺诈，已立案并罚没"})
+    cases.work(workers["xiaofang"], fire, {"status": "accepted"})
+    anju = cases.case_for(district, anju.id)
+    cases.publish(district, anju, cases.draft_publication(anju))
+    if ping is not None:
+        cases.refer(street, ping, ["xiaofang"], "xiaofang", today - datetime.timedelta(days=1), "请尽快核查")
+        cases.set_important(street, ping, True)
+    shop, = cases.refer(street, found["长宁平安消防器材行"], ["shichang"], "shichang",
+                        cases.working_days_after(today, 10), "")
+    cases.work(workers["shichang"], shop, {"status": "accepted"})
+    cases.work(workers["shichang"], shop, {"status": "unfounded", "note": "实地核查为正规门店，明码标价"})
+    group_buy, = cases.refer(street, found["华阳灭火毯团购群"], ["xiaofang"], "xiaofang",
+                             cases.working_days_after(today, 10), "")
+    cases.work(workers["xiaofang"], group_buy, {"status": "returned", "note": "属网络销售，请移交市场监管"})
+    anonymous = next((v for v in cases.cases_for(district) if v.kind == "report"), None)
+    if anonymous is not None:
+        cases.escalate(users["juwei1"], anonymous, "居民说对方穿着类似消防制服")
 
 
 def load_demo_campaign(users, rng):

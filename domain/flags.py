@@ -28,7 +28,8 @@ def training_flags(training, purchases, index, is_approved=None):
     fee = Decimal(training.get("fee") or 0)
     sold = bool(linked)
     found = set()
-    if training.get("products_pitched") or any(p.get("channel") == "training" for p in linked):
+    if training.get("products_pitched") or training.get("pitched_products") \
+            or any(p.get("channel") == "training" for p in linked):
         found.add("sells_products")
     if training.get("mode") == "door_to_door" and fee > 0:
         found.add("door_to_door_fee")

@@ -18,68 +18,90 @@ from domain import codes
 from domain.clock import end_of_day
 from domain.tables import latest_records, reports_received
 from models import (
-    Department, InstitutionDecision, Org, Purchase, Referral, Report, Training, Unit, audit, db,
+    InstitutionDecision, Lead, Org, Purchase, Report, Training, Unit, audit, db,
 )
 
 NO_NAME = "（未留机构名称）"
-SOURCES = {"training": "排摸", "report": "举报"}
+SOURCES = {"training": "排摸", "report": "举报", "lead": "线索"}
 
 
 @dataclass
 class Mention:
-    kind: str  # "training" (a suspect training of a unit's latest record) or "report"
+    kind: str  # "training" (of a unit's latest record), "report" or "lead"
     id: int
     name: str
     key: str
     phone: str
     community: str
-    unit: int  # None for a report
-    survey: int  # None for a report
-    place: str  # the unit's address or the report's place
-    amount_fen: int  # training fee or the report's amount
+    unit: int  # None unless a training
+    survey: int  # None unless a training
+    place: str  # the unit's address, the report's place or the lead's URL
+    amount_fen: int  # training or lead fee, or the report's amount
     flags: str
     identity: str
     content: str
     at: object
-    ref: str  # report number, or the unit's name
-    status: str  # report status ('' for trainings)
-    street: str = None  # 街镇 code: the 居委's, or the one a report was placed in without a 居委
+    ref: str  # report number, lead source, or the unit's name
+    status: str  # report status ('' for trainings and leads)
+    street: str = None  # 街镇 code: the 居委's, or the one a report or lead was placed in without a 居委
+    suspect: bool = False
+    nature: str = "unknown"  # 机构性质 as recorded (trainings and leads)
     products: list = field(default_factory=list)  # [(product, quantity, amount_fen)] bought at the training
     group: str = ""
+    position: int = None  # the training's position in its record
 
     def __post_init__(self):
         if isinstance(self.at, str):  # SQLite hands back a UNION's timestamps as text
             self.at = datetime.datetime.fromisoformat(self.at)
+        self.suspect = bool(self.suspect)
 
     @property
     def identifiers(self):
         return ([f"n:{self.key}"] if self.key else []) + ([f"p:{self.phone}"] if self.phone else [])
 
+    @property
+    def anchor(self):
+        """What identifies this mention alone: its case when it names no identifiable institution."""
+        if self.kind == "training":
+            return f"t:{self.survey}.{self.position}"
+        return f"{self.kind[0]}:{self.id}"
+
 
 def mentions(as_of, with_products=True):
-    """Every identifiable mention up to day `as_of`, district-wide: one UNION ALL query, plus one for the
-    products bought at the suspect trainings (which the counts of 附件1 do without)."""
+    """Every mention up to day `as_of`, district-wide, in one UNION ALL query (plus one for the products bought
+    at trainings, which the counts of 附件1 do without):
+
+    - the suspect trainings of units' latest records, and those that only name an institution missing from
+      the approved list (待核实, design section 5);
+    - the reports received and not marked unfounded;
+    - the leads logged (issue 9).
+    """
     latest = latest_records(as_of)
     c = latest.c
+    named = (Training.institution_key != "") | (Training.phone_digits != "")
     trainings = (Training
                  .select(Value("training").alias("kind"), Training.id, Training.institution.alias("name"),
                          Training.institution_key.alias("key"), Training.phone_digits.alias("phone"),
                          c.community_id.alias("community"), c.unit_id.alias("unit"), c.id.alias("survey"),
-                         Unit.address.alias("place"), Training.fee_fen.alias("amount_fen"), Training.flags,
-                         Training.trainer_identity.alias("identity"), Training.content,
+                         Training.position, Unit.address.alias("place"), Training.fee_fen.alias("amount_fen"),
+                         Training.flags, Training.trainer_identity.alias("identity"), Training.content,
                          c.visited_at.alias("at"), Unit.name.alias("ref"), Value("").alias("status"),
-                         SQL("NULL").alias("street"))
+                         SQL("NULL").alias("street"), Training.suspect, Training.institution_nature.alias("nature"))
                  .join(latest, on=(Training.survey == c.id))
                  .join(Unit, on=(c.unit_id == Unit.id))
-                 .where((c.rn == 1) & (c.outcome == "surveyed") & (Training.suspect == True)  # noqa: E712
-                        & ((Training.institution_key != "") | (Training.phone_digits != ""))))
+                 .where((c.rn == 1) & (c.outcome == "surveyed")
+                        & ((Training.suspect == True) | (named & Training.flags.contains("unapproved")))))  # noqa: E712
     reports = (reports_received(as_of)
                .select(Value("report"), Report.id, Report.institution, Report.institution_key, Report.phone_digits,
-                       Report.community, SQL("NULL"), SQL("NULL"), Report.place, Report.amount_fen, Report.flags,
-                       Value(""), Report.description, Report.created_at, Report.number, Report.status,
-                       Report.street)
-               .where((Report.institution_key != "") | (Report.phone_digits != "")))
-    query = trainings.union_all(reports).with_cte(latest)
+                       Report.community, SQL("NULL"), SQL("NULL"), SQL("NULL"), Report.place, Report.amount_fen,
+                       Report.flags, Value(""), Report.description, Report.created_at, Report.number,
+                       Report.status, Report.street, Report.suspect, Value("unknown")))
+    leads = (Lead.select(Value("lead"), Lead.id, Lead.institution, Lead.institution_key, Lead.phone_digits,
+                         Lead.community, SQL("NULL"), SQL("NULL"), SQL("NULL"), Lead.url, Lead.fee_fen, Lead.flags,
+                         Lead.trainer_identity, Lead.description, Lead.created_at, Lead.source, Value(""),
+                         Lead.street, Lead.suspect, Lead.institution_nature)
+             .where(Lead.created_at < end_of_day(as_of)))
+    query = trainings.union_all(reports).union_all(leads).with_cte(latest)
     found = [Mention(**row) for row in query.dicts()]
     street_of = dict(Org.select(Org.code, Org.parent).where(Org.kind == "community").tuples())
     for mention in found:
@@ -87,11 +109,11 @@ def mentions(as_of, with_products=True):
     if not with_products:
         return found
 
-    # All purchases at suspect trainings are few; those of records that are no longer latest are dropped
-    # below. (Joining the ranked records again lets PostgreSQL pick a nested loop over the window.)
+    # All purchases at the trainings that are mentions are few; those of records that are no longer latest
+    # are dropped below. (Joining the ranked records again lets PostgreSQL pick a nested loop over the window.)
     sold = (Purchase.select(Purchase.training, Purchase.product, Purchase.quantity, Purchase.amount_fen)
             .join(Training, on=(Purchase.training == Training.id))
-            .where(Training.suspect == True)  # noqa: E712
+            .where((Training.suspect == True) | Training.flags.contains("unapproved"))  # noqa: E712
             .order_by(Purchase.id).tuples())
     by_training = {}
     for training, product, quantity, amount_fen in sold:
@@ -143,26 +165,46 @@ def match(found, decisions=None):
         if decision.kind == "merge" and decision.key_a in groups.parent and decision.key_b in groups.parent:
             groups.union(decision.key_a, decision.key_b)
     for mention in found:
-        mention.group = groups.find(mention._ids[0])
+        # A mention that names no identifiable institution is a case of its own (design section 9).
+        mention.group = groups.find(mention._ids[0]) if mention._ids else mention.anchor
     return found
 
 
-def training_groups(as_of):
-    """[(居委 code, institution key)] of the suspect trainings of units' latest records up to D."""
-    return [(m.community, m.group) for m in match(mentions(as_of, with_products=False)) if m.kind == "training"]
+def is_institution(group):
+    """Whether a group key is an institution's (an identifier) rather than a single unidentified mention's."""
+    return group[:2] in ("n:", "p:")
 
 
-# --- the problem list ---------------------------------------------------------------------------------
+# --- groups of mentions: the problem list's institutions, and the cases -----------------------------------
+
+KIND_OF_ANCHOR = {"t": "survey", "r": "report", "l": "lead"}
+KIND_TITLES = {"survey": "排摸发现（未留机构名称）", "report": "群众举报（未留机构名称）", "lead": "线索（未留机构名称）"}
+REFERRAL_OUTCOMES = (("penalised", "已查处"), ("to_police", "已移送公安"))
 
 
 @dataclass
-class Institution:
+class Group:
+    """The mentions of one institution, or the single mention of a report, lead or suspect training that names
+    no identifiable institution, as of a day; with the referrals of its case by then (domain.referrals)."""
+
     key: str
     mentions: list
     streets: list  # street names
     communities: list  # 居委 names
-    departments: list  # names of the departments it (or one of its reports) was referred to
-    status: str
+    referrals: list = field(default_factory=list)
+
+    @property
+    def is_institution(self):
+        return is_institution(self.key)
+
+    @property
+    def kind(self):
+        return "institution" if self.is_institution else KIND_OF_ANCHOR[self.key[0]]
+
+    @property
+    def anchors(self):
+        """What its case rows are anchored on: its identifiers, or its one mention's own anchor."""
+        return self.identifiers if self.is_institution else [self.key]
 
     @property
     def names(self):
@@ -173,7 +215,9 @@ class Institution:
         named = Counter(m.name.strip() for m in self.mentions if m.name.strip())
         if named:
             return min(named, key=lambda n: (-named[n], n))
-        return f"{NO_NAME} 电话 {self.phones[0]}"
+        if self.phones:
+            return f"{NO_NAME} 电话 {self.phones[0]}"
+        return KIND_TITLES[self.kind]
 
     @property
     def phones(self):
@@ -184,13 +228,19 @@ class Institution:
         return sorted({i for m in self.mentions for i in m.identifiers})
 
     @property
+    def suspect(self):
+        """Suspect when any mention is; an institution only named without approval is 待核实 (design section 5)."""
+        return any(m.suspect for m in self.mentions)
+
+    @property
+    def nature_code(self):
+        """机构性质 as the surveys and leads recorded it (the most said, other than 不清楚)."""
+        said = Counter(m.nature for m in self.mentions if m.nature and m.nature != "unknown")
+        return min(said, key=lambda n: (-said[n], n)) if said else "unknown"
+
+    @property
     def nature(self):
-        """机构性质, from what the mentions say: a name not on the approved list, or no name at all."""
-        if not self.names:
-            return "身份不明（未留名称）"
-        if any("unapproved" in m.flags.split() for m in self.mentions if m.kind == "training"):
-            return "非批准机构"
-        return "待核实"
+        return codes.INSTITUTION_NATURES.get(self.nature_code, "不清楚")
 
     @property
     def identities(self):
@@ -222,52 +272,69 @@ class Institution:
 
     @property
     def amount_fen(self):
-        """Fees of its trainings, the amounts bought at them and the amounts its reports name."""
+        """Fees of its trainings and leads, the amounts bought at its trainings and the amounts its reports name."""
         return sum(m.amount_fen + sum(amount for _, _, amount in m.products) for m in self.mentions)
 
     @property
     def sources(self):
         return [label for kind, label in SOURCES.items() if any(m.kind == kind for m in self.mentions)]
 
+    @property
+    def departments(self):
+        """移交部门: the departments its case was referred to."""
+        return sorted({r.department_name for r in self.referrals})
 
-def _status(mentions, departments):
-    """处置情况: referred, else the furthest state of its reports, else waiting to be checked."""
-    if departments:
-        return "已移交"
-    statuses = {m.status for m in mentions if m.kind == "report"}
-    for status, label in (("confirmed", "已核实"), ("checking", "核查中")):
-        if status in statuses:
-            return label
-    return "待核查"
+    @property
+    def status(self):
+        """处置情况: the referrals' outcome, else how far its reports got, else waiting to be checked."""
+        if self.referrals:
+            statuses = {r.status for r in self.referrals}
+            for code, label in REFERRAL_OUTCOMES:
+                if code in statuses:
+                    return label
+            if statuses & {"referred", "accepted", "investigating"}:
+                return "已移交，处置中"
+            return "不属实" if "unfounded" in statuses else "已退回，待重新移交"
+        statuses = {m.status for m in self.mentions if m.kind == "report"}
+        for status, label in (("confirmed", "已核实"), ("checking", "核查中")):
+            if status in statuses:
+                return label
+        return "待核查" if self.suspect else "待核实"
 
 
-def problem_list(as_of, street=None):
-    """One Institution per suspect institution up to D, biggest first. For a street (an Org), only the
-    institutions with mentions in its 居委, described by those mentions alone (its scope)."""
-    found = match(mentions(as_of))
+def groups(as_of, street=None, with_products=True):
+    """Every group of mentions up to day D (institutions and single unidentified mentions) with the referrals
+    of its case by D. For a street (an Org), only groups with mentions in it, described by those alone."""
+    from domain import referrals
+
+    found = match(mentions(as_of, with_products))
+    group_of = {}
+    for mention in found:
+        for item in mention.identifiers + [mention.anchor]:
+            group_of[item] = mention.group
     orgs = {o.code: o for o in Org.select().where(Org.kind.in_(("street", "community")))}
     if street is not None:
         found = [m for m in found if m.street == street.code]
     by_group = {}
     for mention in found:
         by_group.setdefault(mention.group, []).append(mention)
+    result = {key: Group(key=key, mentions=sorted(group, key=lambda m: (m.kind, str(m.at), m.id)),
+                         streets=sorted({orgs[m.street].name for m in group if m.street in orgs}),
+                         communities=sorted({orgs[m.community].name for m in group if m.community in orgs}))
+              for key, group in by_group.items()}
+    for state in referrals.states(as_of):
+        found_group = result.get(group_of.get(state.anchor))
+        if found_group is not None:
+            found_group.referrals.append(state)
+    return list(result.values())
 
-    referrals = list(Referral.select(Referral.report, Referral.institution_key, Department.name)
-                     .join(Department).where(Referral.referred_at < end_of_day(as_of)).tuples())
-    result = []
-    for key, group in by_group.items():
-        report_ids = {m.id for m in group if m.kind == "report"}
-        keys = {key} | {i for m in group for i in m.identifiers} | {i[2:] for m in group for i in m.identifiers}
-        departments = sorted({name for report, ikey, name in referrals
-                              if (report and report in report_ids) or (ikey and ikey in keys)})
-        result.append(Institution(
-            key=key, mentions=sorted(group, key=lambda m: (m.kind, str(m.at), m.id)),
-            streets=sorted({orgs[m.street].name for m in group if m.street in orgs}),
-            communities=sorted({orgs[m.community].name for m in group if m.community in orgs}),
-            departments=departments,
-            status=_status(group, departments)))
-    result.sort(key=lambda i: (-i.units, -len(i.mentions), -i.amount_fen, i.key))
-    return result
+
+def problem_list(as_of, street=None):
+    """The problem list (问题清单) up to D: its suspect institutions, biggest first, then those only named
+    without approval (待核实). For a street (an Org), its institutions as its own mentions describe them."""
+    found = [g for g in groups(as_of, street) if g.is_institution]
+    found.sort(key=lambda g: (not g.suspect, -g.units, -len(g.mentions), -g.amount_fen, g.key))
+    return found
 
 
 def find_institution(as_of, key, street=None):

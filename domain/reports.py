@@ -3,8 +3,8 @@ red flags from what the resident ticked, and the triage workflow (design section
 
 A new report reaches no department before a person looks at it: it lands as 新线索 (`new`) in the queue of
 its 居委 (or of the street, or the district, when the resident could not say where), and only a staff
-member in scope moves it on: new → checking → confirmed / unfounded, confirmed → referred (a Referral
-to a department). Each change is a ReportEvent with who and when, and an audit entry.
+member in scope moves it on: new → checking → confirmed / unfounded; referring its case to a department
+(domain.cases) makes it referred. Each change is a ReportEvent with who and when, and an audit entry.
 """
 import datetime
 import secrets
@@ -18,7 +18,7 @@ from domain.normalise import institution_key, phone_digits
 from domain.posters import CODE_ALPHABET
 from domain.survey_record import RecordErrors, parse_money
 from domain.survey_store import is_approved_name, to_fen
-from models import REPORT_STATUSES, Department, Org, Referral, Report, ReportEvent, ReportPhoto, audit, db
+from models import REPORT_STATUSES, Org, Report, ReportEvent, ReportPhoto, audit, db
 
 # What happened, as the public form's checkboxes (in this order). The first four are the plan's rules and
 # give the red flag of the same meaning; 假冒伪劣产品 and 其他 give none by themselves.
@@ -214,28 +214,6 @@ def _set_status(user, report, status, note):
     audit(user, "status", report, f"{report.status}→{status}")
     report.status, report.updated_at = status, at
     return report
-
-
-def refer(user, report, department_code, note=""):
-    """Hand a confirmed (or already referred) report to a department: a Referral, status referred."""
-    from permissions import can
-
-    if not can(user, "cases.refer"):
-        raise TriageError("只有街镇和区可以移交部门")
-    if report.status not in ("confirmed", "referred"):
-        raise TriageError("请先核实属实，再移交部门")
-    department = Department.get_or_none(Department.code == department_code)
-    if department is None:
-        raise TriageError("请选择要移交的部门")
-    if Referral.select().where((Referral.report == report) & (Referral.department == department)).exists():
-        raise TriageError(f"已移交过{department.name}")
-    note = (note or "").strip()[:500]
-    with db.atomic():
-        referral = Referral.create(department=department, report=report, community=report.community,
-                                   referred_by=user, note=note)
-        _set_status(user, report, "referred", f"移交{department.name}" + (f"：{note}" if note else ""))
-    audit(user, "refer", referral, department.code)
-    return referral
 
 
 def history(report):

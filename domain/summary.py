@@ -102,12 +102,14 @@ def problem_summary(scope, as_of):
     if scope.kind == "department":
         found = [i for i in found if scope.org.name in i.departments]
     if not found:
-        return f"截至{stated_day(as_of)}，问题清单中没有疑似冒牌培训机构。"
+        return f"截至{stated_day(as_of)}，问题清单中没有机构。"
     statuses = Counter(i.status for i in found)
     departments = Counter(d for i in found for d in i.departments)
     units = sum(i.units for i in found)
-    text = (f"截至{stated_day(as_of)}，问题清单共有疑似冒牌培训机构 {len(found)} 个，涉及单位 {units} 个；"
-            f"处置情况：" + "，".join(f"{label} {count} 个" for label, count in statuses.most_common()) + "。")
+    suspect = sum(1 for i in found if i.suspect)
+    text = (f"截至{stated_day(as_of)}，问题清单共有机构 {len(found)} 个（疑似冒牌培训机构 {suspect} 个，"
+            f"待核实 {len(found) - suspect} 个），涉及单位 {units} 个；处置情况："
+            + "，".join(f"{label} {count} 个" for label, count in statuses.most_common()) + "。")
     if departments:
         text += "移交部门：" + "，".join(f"{name} {count} 个" for name, count in departments.most_common()) + "。"
     return text

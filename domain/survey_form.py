@@ -13,11 +13,12 @@ import uuid
 
 from domain.clock import now_local
 from domain.flags import is_suspect
-from domain.survey_record import parse_record
-from domain.survey_store import Conflict, ScopeError, correct_record, record_flags, store_record
+from domain.survey_store import (
+    Conflict, ScopeError, clean_record, correct_record, parse_correction_uuid, record_flags, store_record,
+)
 
-# Form controls that are not part of the record.
-NOT_RECORD_FIELDS = ("csrf_token", "add")
+# Form controls that are not part of the record (the edit form's correction_id names the correction).
+NOT_RECORD_FIELDS = ("csrf_token", "add", "correction_id")
 
 
 def _insert(tree, parts, value):
@@ -98,6 +99,12 @@ def visit_time():
     return now_local().isoformat() + "+08:00"
 
 
+def correction_form_values(record):
+    """A stored record (survey_as_dict) as the edit form's values, with a new correction_id: sending the
+    form twice (a double tap, a retry) applies the correction once."""
+    return {**record_to_form(record), "correction_id": str(uuid.uuid4())}
+
+
 def new_form_values(unit, outcome="surveyed"):
     """Form values for a fresh record of `unit`: a new client_uuid, the visit time, the unit's fields."""
     return {"client_uuid": str(uuid.uuid4()), "community": unit.community_id, "unit.type": unit.type,
@@ -108,11 +115,12 @@ def new_form_values(unit, outcome="surveyed"):
 # --- saving and previewing a submitted form (one validation path with the API) ---------------------------
 
 CONFLICT_MESSAGE = "这条记录已保存过、内容不同；如需修改，请在今日记录里点“更正”"
+CORRECTION_CONFLICT_MESSAGE = "这次更正已用另一份内容保存过，请刷新后重新更正"
 
 
 def save_form(user, form):
     """Store the record a form describes. Returns (survey or None, errors keyed by field name)."""
-    record, errors = parse_record(form_to_body(form))
+    record, errors = clean_record(form_to_body(form))
     if errors:
         return None, errors
     try:
@@ -126,22 +134,33 @@ def save_form(user, form):
 
 def correct_form(user, survey, form):
     """An explicit, audited correction of a stored record from the edit form. Returns (survey, errors)."""
-    record, errors = parse_record(form_to_body(form))
-    if not errors and record["client_uuid"] != survey.client_uuid:
-        errors = {"client_uuid": "记录编号不符，请刷新后重试"}
+    record, errors = clean_record(form_to_body(form))
+    correction_uuid = parse_correction_uuid(form.get("correction_id"), errors)
     if errors:
         return None, errors
     try:
-        return correct_record(user, survey, record), {}
+        corrected, _applied = correct_record(user, survey, record, correction_uuid)
     except ScopeError as exc:
         return None, exc.errors
+    except Conflict:
+        return None, {"client_uuid": CORRECTION_CONFLICT_MESSAGE}
+    return corrected, {}
 
 
 def preview_form(form):
-    """(errors, flag sets) for a form being filled in: what saving it now would say, without saving."""
-    record, errors = parse_record(form_to_body(form))
+    """(errors, flag sets, hints) for a form being filled in: what saving it now would say, without saving."""
+    record, errors = clean_record(form_to_body(form))
     trainings = [t if isinstance(t, dict) else {} for t in record["trainings"]]
-    return errors, flag_sets(trainings, record_flags({**record, "trainings": trainings}))
+    return errors, flag_sets(trainings, record_flags({**record, "trainings": trainings})), hints(record)
+
+
+SALE_WITHOUT_TRAINING = "有产品是在培训现场买的，但还没有填写这条培训：请增加这条培训，才能判断是不是冒牌培训。"
+
+
+def hints(record):
+    """What the worker should still add, without stopping the save: a sale 培训现场 with no training recorded."""
+    sold_at_training = any(isinstance(p, dict) and p.get("channel") == "training" for p in record["purchases"])
+    return [SALE_WITHOUT_TRAINING] if sold_at_training and not record["trainings"] else []
 
 
 def flag_sets(trainings, flags_per_training):
@@ -149,3 +168,22 @@ def flag_sets(trainings, flags_per_training):
     return [{"index": index, "institution": training.get("institution") or "", "flags": list(flags),
              "suspect": is_suspect(flags)}
             for index, (training, flags) in enumerate(zip(trainings, flags_per_training))]
+
+
+# Where each field is on the record form, top to bottom: after a failed save the first wrong one gets the focus.
+FORM_ORDER = ("outcome", "unit.type", "unit.name", "trainings", "purchases", "note")
+ITEM_ORDER = {
+    "trainings": ("institution", "institution_phone", "trainer_identity", "mode", "date", "fee", "content"),
+    "purchases": ("product", "quantity", "amount", "channel", "training", "ccc_mark", "id_label", "sample_available"),
+}
+
+
+def first_error(errors):
+    """The name of the wrong field that comes first on the record form (None: no error)."""
+    def position(name):
+        parts = name.split(".")
+        if len(parts) == 3 and parts[0] in ITEM_ORDER and parts[1].isdigit():
+            order = ITEM_ORDER[parts[0]]
+            return FORM_ORDER.index(parts[0]), int(parts[1]), order.index(parts[2]) if parts[2] in order else len(order)
+        return (FORM_ORDER.index(name) if name in FORM_ORDER else -1), 0, 0
+    return min(errors, key=position) if errors else None

@@ -24,28 +24,29 @@ class RecordErrors(dict):
         self.setdefault(path, message)
 
 
-def parse_money(value, path, errors, required=False):
+def parse_money(value, path, errors, required=False, label="金额"):
+    """Money as Decimal; `label` names the field in the messages (a training's fee is 收费, not 金额)."""
     if value is None or value == "":
         if required:
-            errors.add(path, "请填写金额")
+            errors.add(path, f"请填写{label}")
         return Decimal("0.00")
     if isinstance(value, bool):
-        errors.add(path, "金额应为数字，例如 298.00")
+        errors.add(path, f"{label}应为数字，例如 298.00")
         return Decimal("0.00")
     try:
         amount = Decimal(str(value).strip().replace(",", "").replace("，", ""))
     except InvalidOperation:
-        errors.add(path, "金额应为数字，例如 298.00")
+        errors.add(path, f"{label}应为数字，例如 298.00")
         return Decimal("0.00")
     if not amount.is_finite():
-        errors.add(path, "金额应为数字，例如 298.00")
+        errors.add(path, f"{label}应为数字，例如 298.00")
         return Decimal("0.00")
     if amount < 0:
-        errors.add(path, "金额不能为负数")
+        errors.add(path, f"{label}不能为负数")
     elif amount > MAX_MONEY:
-        errors.add(path, "金额过大，请核对")
+        errors.add(path, f"{label}过大，请核对")
     elif amount != amount.quantize(Decimal("0.01")):
-        errors.add(path, "金额最多保留两位小数")
+        errors.add(path, f"{label}最多保留两位小数")
     return amount.quantize(Decimal("0.01")) if amount.is_finite() and abs(amount) <= MAX_MONEY else Decimal("0.00")
 
 
@@ -142,13 +143,28 @@ def parse_training(item, path, errors, today):
                                        f"{path}.trainer_identity", errors, "培训人员身份", default="unknown"),
         "mode": parse_code(item.get("mode"), codes.MODES, f"{path}.mode", errors, "培训方式"),
         "date": parse_date(item.get("date"), f"{path}.date", errors, "培训日期", today),
-        "fee": parse_money(item.get("fee"), f"{path}.fee", errors),
+        "fee": parse_money(item.get("fee"), f"{path}.fee", errors, label="收费"),
         "content": parse_text(item.get("content"), f"{path}.content", errors, "培训内容", 500),
         "products_pitched": parse_bool(item.get("products_pitched"), f"{path}.products_pitched", errors,
                                        "是否推销产品"),
         "engineering_solicited": parse_bool(item.get("engineering_solicited"), f"{path}.engineering_solicited",
                                             errors, "是否接洽消防工程"),
+        "institution_nature": parse_code(item.get("institution_nature"), codes.INSTITUTION_NATURES,
+                                         f"{path}.institution_nature", errors, "机构性质", default="unknown"),
+        "pitched_products": parse_codes(item.get("pitched_products"), codes.PRODUCTS, f"{path}.pitched_products",
+                                        errors, "推销的产品"),
     }
+
+
+def parse_codes(value, allowed, path, errors, label):
+    """A list of codes (a JSON list, or one code), each from `allowed`; in `allowed`'s order, no repeats."""
+    if value in (None, ""):
+        return []
+    items = value if isinstance(value, list) else [value]
+    if any(not isinstance(item, str) or item not in allowed for item in items):
+        errors.add(path, f"{label}的取值不正确")
+        return []
+    return [code for code in allowed if code in items]
 
 
 def parse_quantity(value, path, errors):
@@ -250,6 +266,15 @@ def parse_record(body, now=None):
     return record, errors
 
 
+# Training fields added after records were first stored (issue 9), with their defaults: left out of the
+# fingerprint at their default, so that a record stored before they existed and sent again still matches.
+LATER_TRAINING_DEFAULTS = {"institution_nature": "unknown", "pitched_products": []}
+
+
+def _without_later_defaults(training):
+    return {k: v for k, v in training.items() if LATER_TRAINING_DEFAULTS.get(k, object()) != v}
+
+
 def record_fingerprint(record):
     """A hash of a cleaned record: the same record sent twice has the same fingerprint."""
     def plain(value):
@@ -261,5 +286,6 @@ def record_fingerprint(record):
             return [plain(v) for v in value]
         return value
 
+    record = {**record, "trainings": [_without_later_defaults(t) for t in record.get("trainings", [])]}
     text = json.dumps(plain(record), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -2,8 +2,10 @@
 
 Idempotency (reliability.md): `client_uuid` has a unique index; the same record sent again returns the
 stored one; the same `client_uuid` with another body is a conflict; two simultaneous sends meet at the
-unique index and the loser returns the winner's record.
+unique index and the loser returns the winner's record. Corrections work the same way with their own
+`correction_uuid` (a SurveyCorrection row): a correction sent again is applied once.
 """
+import uuid
 from decimal import Decimal
 
 from peewee import IntegrityError
@@ -12,8 +14,8 @@ from domain import flags as red_flags
 from domain.clock import now_local
 from domain.latest import latest_record_of
 from domain.normalise import address_key, institution_key, phone_digits
-from domain.survey_record import record_fingerprint
-from models import ApprovedInstitution, Org, Purchase, Survey, Training, Unit, audit, db
+from domain.survey_record import parse_record, record_fingerprint
+from models import ApprovedInstitution, Org, Purchase, Survey, SurveyCorrection, Training, Unit, audit, db
 
 
 class ScopeError(Exception):
@@ -26,8 +28,50 @@ class ScopeError(Exception):
 
 class Conflict(Exception):
     def __init__(self, survey):
-        super().__init__("client_uuid already stored with a different body")
+        super().__init__("client_uuid (or correction_uuid) already stored with a different body")
         self.survey = survey
+
+
+TRAINING_SITE_UNLINKED = "这条记录有多条培训，请选择这件产品是在哪条培训上买的"
+
+
+def link_training_site_purchases(record, errors):
+    """A purchase 培训现场 (channel `training`) that names no training was bought at a training of this record:
+    with exactly one training it is that one (so the sale flags it, design section 5); with several, the
+    worker is asked which, at the purchase's field. Changes `record` in place."""
+    trainings = record["trainings"]
+    for index, purchase in enumerate(record["purchases"]):
+        if purchase.get("channel") != "training" or purchase.get("training") is not None:
+            continue
+        if len(trainings) == 1:
+            purchase["training"] = 0
+        elif len(trainings) > 1:
+            errors.add(f"purchases.{index}.training", TRAINING_SITE_UNLINKED)
+
+
+def clean_record(body):
+    """(record, errors) for a record body from a device or a form: parse_record, then the rules that need the
+    whole record (a purchase at the training site belongs to a training)."""
+    record, errors = parse_record(body)
+    if record is not None:
+        link_training_site_purchases(record, errors)
+    return record, errors
+
+
+def clean_correction(body):
+    """(record, correction_uuid, errors) for a correction sent to the API: the record plus `correction_id`."""
+    record, errors = clean_record(body)
+    correction_uuid = parse_correction_uuid(body.get("correction_id") if isinstance(body, dict) else None, errors)
+    return record, correction_uuid, errors
+
+
+def parse_correction_uuid(value, errors):
+    """The correction's own UUID (made on the device or by the edit form), or None with an error."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        errors.add("correction_id", "缺少或无效的更正编号（correction_id 应为 UUID）")
+        return None
 
 
 def to_fen(amount):
@@ -83,6 +127,8 @@ def _write_details(survey, record):
             trainer_identity=item["trainer_identity"], mode=item["mode"], date=item["date"],
             fee_fen=to_fen(item["fee"]), content=item["content"], products_pitched=item["products_pitched"],
             engineering_solicited=item["engineering_solicited"], flags=" ".join(flags),
+            institution_nature=item.get("institution_nature", "unknown"),
+            pitched_products=" ".join(item.get("pitched_products", [])),
             suspect=red_flags.is_suspect(flags)))
     for position, item in enumerate(record["purchases"]):
         Purchase.create(
@@ -120,26 +166,67 @@ def store_record(user, record):
             existing = Survey.get(Survey.client_uuid == record["client_uuid"])
     if not user.can_see_community(existing.community_id):
         raise ScopeError("client_uuid", "这条记录已由其他居委保存")
-    if existing.body_hash != fingerprint:
+    if existing.body_hash != fingerprint and not _corrected_to(existing, fingerprint):
         raise Conflict(existing)
     return existing, False
 
 
-def correct_record(user, survey, record):
-    """An explicit correction of a stored record (the only way a stored record changes)."""
+def _corrected_to(survey, fingerprint):
+    """Whether `survey` was corrected to exactly this record: sending that record again is no conflict."""
+    return SurveyCorrection.select().where((SurveyCorrection.survey == survey)
+                                           & (SurveyCorrection.body_hash == fingerprint)).exists()
+
+
+def correct_record(user, survey, record, correction_uuid=None):
+    """An explicit correction of a stored record (the only way a stored record changes), audited.
+
+    Returns (survey, applied). The correction is applied once per `correction_uuid` (a new one when None):
+    the same correction sent again changes nothing and returns the stored record; the same `correction_uuid`
+    with another record or for another survey raises Conflict. Raises ScopeError when the record is not
+    this survey's (its client_uuid) or names a 居委 outside the user's scope.
+    """
+    if record["client_uuid"] != survey.client_uuid:
+        raise ScopeError("client_uuid", "记录编号与要更正的记录不符，请刷新后重试")
     community = community_for(user, record["community"])
-    with db.atomic():
-        unit = find_or_add_unit(community, record["unit"])
-        Purchase.delete().where(Purchase.survey == survey).execute()
-        Training.delete().where(Training.survey == survey).execute()
-        for name, value in _survey_fields(record, community, unit).items():
-            setattr(survey, name, value)
-        survey.updated_at = now_local()
-        survey.save()
-        _write_details(survey, record)
-        _refresh_unit(unit, survey)
-        audit(user, "correct", survey)
-    return survey
+    fingerprint = record_fingerprint(record)
+    correction_uuid = correction_uuid or str(uuid.uuid4())
+    if _already_applied(survey, correction_uuid, fingerprint):
+        return survey, False
+    try:
+        with db.atomic():
+            # First the correction's own row: its unique index lets one of two simultaneous sends through.
+            SurveyCorrection.create(correction_uuid=correction_uuid, survey=survey, user=user,
+                                    body_hash=fingerprint)
+            unit = find_or_add_unit(community, record["unit"])
+            Purchase.delete().where(Purchase.survey == survey).execute()
+            Training.delete().where(Training.survey == survey).execute()
+            for name, value in _survey_fields(record, community, unit).items():
+                setattr(survey, name, value)
+            survey.updated_at = now_local()
+            survey.save()
+            _write_details(survey, record)
+            _refresh_unit(unit, survey)
+            audit(user, "correct", survey, detail=correction_uuid)
+    except IntegrityError:
+        if not _already_applied(survey, correction_uuid, fingerprint):
+            raise
+        return Survey.get_by_id(survey.id), False
+    return survey, True
+
+
+def _already_applied(survey, correction_uuid, fingerprint):
+    done = SurveyCorrection.get_or_none(SurveyCorrection.correction_uuid == correction_uuid)
+    if done is None:
+        return False
+    if done.survey_id != survey.id or done.body_hash != fingerprint:
+        raise Conflict(survey)
+    return True
+
+
+def corrected_surveys(survey_ids):
+    """The ids among `survey_ids` that were corrected at least once (one query)."""
+    return {row.survey_id for row in SurveyCorrection.select(SurveyCorrection.survey)
+            .where(SurveyCorrection.survey.in_(survey_ids)).distinct()}
 
 
 def _refresh_unit(unit, survey):
@@ -170,6 +257,7 @@ def survey_as_dict(survey):
             "date": t.date.isoformat() if t.date else None, "fee": str(from_fen(t.fee_fen)),
             "content": t.content, "products_pitched": t.products_pitched,
             "engineering_solicited": t.engineering_solicited,
+            "institution_nature": t.institution_nature, "pitched_products": t.pitched_products.split(),
             "flags": t.flags.split(), "suspect": t.suspect,
         } for t in trainings],
         "purchases": [{

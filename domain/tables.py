@@ -11,7 +11,7 @@ from peewee import JOIN, SQL, Case, Select, fn
 from domain.clock import end_of_day
 from domain.latest import ranked_records
 from domain.tabledef import MONEY, Column, Row, Scope, Source, Table, compute, streets_in
-from models import Org, Purchase, Referral, Report, ReportEvent, Survey, Training
+from models import Org, Purchase, Report, ReportEvent, Survey, Training, Unit
 
 TABLE1_NAME = "消防培训情况排摸统计表"  # 附件1's official name, after the district's name
 
@@ -105,26 +105,35 @@ class ReportsReceived(Source):
                 + [(code, None, n) for code, n in in_street.items()])
 
 
+def _groups(ctx):
+    """The problem list's groups of mentions as of D (domain.institutions), with the referrals of their cases."""
+    from domain import institutions
+
+    return ctx.once("groups", lambda: institutions.groups(ctx.as_of, with_products=False))
+
+
 class Institutions(Source):
     """涉及机构数: distinct institutions (design section 5) among the suspect trainings of surveyed units."""
 
     distinct = True
 
     def collect(self, ctx, column):
-        from domain import institutions
-
         street_of = _street_of(ctx)
-        return [(street_of[code], code, {key: 1}) for code, key in institutions.training_groups(ctx.as_of)
-                if code in street_of]
+        return [(street_of[m.community], m.community, {group.key: 1}) for group in _groups(ctx)
+                if group.is_institution for m in group.mentions
+                if m.kind == "training" and m.suspect and m.community in street_of]
 
 
 class ReferredCases(Source):
-    """已移交部门: distinct cases referred to at least one department by D."""
+    """已移交部门: distinct cases (of every kind) referred to at least one department by D; a case counts in
+    every 居委 and street it has a mention in."""
 
     distinct = True
 
     def collect(self, ctx, column):
-        return [(street, code, {case: 1}) for code, street, case in referred_cases(ctx.as_of)]
+        street_of = _street_of(ctx)
+        return [(m.street, m.community if m.community in street_of else None, {group.key: 1})
+                for group in _groups(ctx) if group.referrals for m in group.mentions if m.street]
 
 
 # --- reports and referrals ------------------------------------------------------------------------------
@@ -153,20 +162,6 @@ def _reports_located(as_of):
     street_only = (received.select(Report.street, fn.COUNT(Report.id))
                    .where(Report.community.is_null() & Report.street.is_null(False)).group_by(Report.street))
     return dict(per_community.tuples()), dict(street_only.tuples())
-
-
-def referred_cases(as_of):
-    """{(居委 code or None, 街镇 code, case)} of cases referred to at least one department by D; a case is a
-    report ("r", id) or a problem-list institution ("i", key)."""
-    place = Org.alias()
-    community = fn.COALESCE(Referral.community, Report.community)
-    query = (Referral.select(community, fn.COALESCE(place.parent, Report.street), Referral.report,
-                             Referral.institution_key)
-             .join(Report, JOIN.LEFT_OUTER, on=(Referral.report == Report.id))
-             .join(place, JOIN.LEFT_OUTER, on=(place.code == community))
-             .where(Referral.referred_at < end_of_day(as_of)).distinct().tuples())
-    return {(code, street, ("r", report) if report else ("i", key)) for code, street, report, key in query
-            if street}
 
 
 # --- 附件1 ----------------------------------------------------------------------------------------------
@@ -210,3 +205,26 @@ TABLE1 = Table(
 def table1(as_of, street=None):
     """附件1 as of day `as_of` for the district, or for one street (an Org of kind street)."""
     return compute(TABLE1, as_of, Scope("street", street) if street else Scope("district"))
+
+
+def units_not_visited(as_of, communities=None):
+    """{居委 code: units laid out by the end of day `as_of` with no record up to then} (one query)."""
+    eod = end_of_day(as_of)
+    visited = Survey.select(SQL("1")).where((Survey.unit == Unit.id) & (Survey.visited_at < eod))
+    query = (Unit.select(Unit.community, fn.COUNT(Unit.id))
+             .where((Unit.created_at < eod) & ~fn.EXISTS(visited)).group_by(Unit.community))
+    if communities is not None:
+        query = query.where(Unit.community.in_(communities))
+    return dict(query.tuples())
+
+
+def with_progress(result):
+    """附件1's rows and 居委 rows given `not_visited` (units laid out and never visited by D) for the progress
+    charts; not a column of the table, so it is in no JSON, workbook or CSV."""
+    scope = None if result.scope.kind == "district" else [d.key for d in result.details]
+    counts = units_not_visited(result.as_of, scope)
+    for detail in result.details:
+        detail.figures["not_visited"] = counts.get(detail.key, 0)
+    for row in result.rows:
+        row.figures["not_visited"] = sum(d.figures["not_visited"] for d in result.details if d.parent == row.key)
+    return result

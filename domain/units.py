@@ -13,7 +13,7 @@ from domain.clock import end_of_day
 from domain.latest import latest_record_of
 from domain.normalise import address_key
 from domain.survey_record import RecordErrors, parse_code, parse_text
-from domain.survey_store import find_or_add_unit
+from domain.survey_store import corrected_surveys, find_or_add_unit
 from models import Building, Org, Survey, Training, Unit, audit, db
 
 MAX_FLOORS = 99
@@ -133,18 +133,34 @@ def add_single_unit(user, community, unit):
 
 # --- state and progress ----------------------------------------------------------------------------------
 
+def _latest(column):
+    """A column of the unit's latest record, as a correlated subquery on Unit (NULL: not visited)."""
+    return latest_record_of(Unit.id, column)
+
+
 def latest_outcome():
     """The outcome of the unit's latest record, as a correlated subquery on Unit (NULL: not visited)."""
-    return latest_record_of(Unit.id, "outcome")
+    return _latest("outcome")
 
 
 def units_with_state():
-    """Units, each with `.state`: its latest outcome or NULL."""
-    return Unit.select(Unit, latest_outcome().alias("state"))
+    """Units, each with `.state` (its latest outcome or NULL) and `.latest_id` (that record's id or NULL)."""
+    return Unit.select(Unit, latest_outcome().alias("state"), _latest("id").alias("latest_id"))
 
 
-def building_units(building):
-    return units_with_state().where(Unit.building == building).order_by(Unit.position, Unit.id)
+# What a building can be narrowed to: units never visited, and those to visit again (design section 6).
+FILTERS = {"not_visited": "未走访", "not_reached": "未遇或拒访"}
+
+
+def building_units(building, show=None):
+    """The building's units in their order; `show` narrows them to a FILTERS key (None: all)."""
+    query = units_with_state().where(Unit.building == building)
+    state = fn.COALESCE(latest_outcome(), NOT_VISITED)
+    if show == "not_visited":
+        query = query.where(state == NOT_VISITED)
+    elif show == "not_reached":
+        query = query.where(state.in_(("absent", "refused")))
+    return query.order_by(Unit.position, Unit.id)
 
 
 def loose_units(community):
@@ -157,13 +173,37 @@ def unit_with_state(unit_id, community_codes):
     return units_with_state().where((Unit.id == unit_id) & Unit.community.in_(community_codes)).first()
 
 
+def unit_flags(rows):
+    """{unit id: {"suspect": bool, "flags": [codes]}} from the trainings of each unit's latest record, for the
+    rows of units_with_state(), in one query whatever the number of rows."""
+    unit_of = {row.latest_id: row.id for row in rows if row.latest_id}
+    found = {}
+    for training in (Training.select(Training.survey, Training.flags, Training.suspect)
+                     .where(Training.survey.in_(list(unit_of))).order_by(Training.survey, Training.position)):
+        shown = found.setdefault(unit_of[training.survey_id], {"suspect": False, "flags": []})
+        shown["suspect"] = shown["suspect"] or training.suspect
+        shown["flags"] += [code for code in training.flags.split() if code not in shown["flags"]]
+    return found
+
+
+def next_not_visited(rows, after_id):
+    """The first unit after unit `after_id` among `rows` (in their order, wrapping round) that was never
+    visited: the door to knock on next. None when every unit was visited."""
+    ids = [row.id for row in rows]
+    start = ids.index(after_id) + 1 if after_id in ids else 0
+    for row in rows[start:] + rows[:start]:
+        if row.state is None and row.id != after_id:
+            return row
+    return None
+
+
 def state_label(state):
     return STATE_LABELS.get(state or NOT_VISITED, "未走访")
 
 
 def _states(where):
     """A derived table of (community, building, state) for the units matching `where`."""
-    return Unit.select(Unit.community.alias("community"), Unit.building.alias("building"),
+    return Unit.select(Unit.community.alias("community"), Unit.building.alias("building"), Unit.type.alias("type"),
                        latest_outcome().alias("state")).where(where).alias("states")
 
 
@@ -171,9 +211,21 @@ def _counts(states):
     def count_of(*outcomes):
         return fn.COALESCE(fn.SUM(Case(None, [(states.c.state.in_(outcomes), 1)], 0)), 0)
 
-    return [fn.COUNT(1).alias("total"), count_of("surveyed").alias("surveyed"),
+    return [fn.COUNT(1).alias("total"),
+            fn.COALESCE(fn.SUM(Case(None, [(states.c.type == "household", 1)], 0)), 0).alias("households"),
+            count_of("surveyed").alias("surveyed"),
             count_of("absent", "refused").alias("not_reached"),
             fn.COALESCE(fn.SUM(Case(None, [(states.c.state.is_null(), 1)], 0)), 0).alias("not_visited")]
+
+
+COUNTS = ("total", "households", "surveyed", "not_reached", "not_visited")
+
+
+def building_counts(building):
+    """{total, households, surveyed, not_reached, not_visited} of one building's units, in one query."""
+    states = _states(Unit.building == building)
+    row = Select([states], _counts(states)).bind(db).dicts().first() or {}
+    return {key: int(row.get(key) or 0) for key in COUNTS}
 
 
 def building_progress(community):
@@ -182,7 +234,7 @@ def building_progress(community):
     counts = (Select([states], [states.c.building, *_counts(states)]).group_by(states.c.building)
               .bind(db).dicts())
     by_building = {row["building"]: row for row in counts}
-    empty = {"total": 0, "surveyed": 0, "not_reached": 0, "not_visited": 0}
+    empty = dict.fromkeys(COUNTS, 0)
     return [{"building": b, **{k: int(v) for k, v in by_building.get(b.id, empty).items() if k != "building"}}
             for b in Building.select().where(Building.community == community).order_by(Building.name)]
 
@@ -196,8 +248,7 @@ def community_progress(community_codes):
     rows = []
     for org in Org.select().where((Org.kind == "community") & Org.code.in_(community_codes)).order_by(Org.code):
         found = by_community.get(org.code, {})
-        rows.append({"community": org, **{k: int(found.get(k, 0)) for k in
-                                          ("total", "surveyed", "not_reached", "not_visited")}})
+        rows.append({"community": org, **{k: int(found.get(k, 0)) for k in COUNTS}})
     return rows
 
 
@@ -212,7 +263,8 @@ def institution_suggestions(community, limit=50):
 
 
 def records_of_day(user, day):
-    """The records `user` made of visits on `day`, latest first, and {survey id: [flag codes]} among them."""
+    """The records `user` made of visits on `day`, latest first, {survey id: [flag codes]} among them, and the
+    ids of those that were corrected."""
     records = list(Survey.select(Survey, Unit).join(Unit)
                    .where((Survey.surveyor == user.id) & Survey.community.in_(user.community_codes())
                           & (Survey.visited_at >= datetime.datetime.combine(day, datetime.time()))
@@ -223,4 +275,4 @@ def records_of_day(user, day):
                      .where(Training.survey.in_([r.id for r in records])).order_by(Training.position)):
         shown = flags.setdefault(training.survey_id, [])
         shown += [code for code in training.flags.split() if code not in shown]
-    return records, flags
+    return records, flags, corrected_surveys([r.id for r in records])

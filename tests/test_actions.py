@@ -9,9 +9,9 @@ from domain import institutions, posters
 from domain.campaign_tables import result
 from domain.tabledef import Scope
 from domain.tables import table1
-from models import ActionEntry, Department, Org, Poster
+from models import ActionEntry, Case, CaseEvent, Department, Org, Poster, Referral
 from tests.conftest import COMMUNITY, COMMUNITY_2, OTHER_COMMUNITY, OTHER_STREET, STREET
-from tests.test_tables import D1, D2, build_district
+from tests.test_tables import D1, D2, build_district, refer_case
 
 KEYS = ["inspectors", "units_checked", "posters", "publicity_events", "institutions", "cases_penalised", "to_police",
         "fines", "exposed"]
@@ -185,3 +185,64 @@ def test_an_entry_can_be_deleted_by_its_org_only(world, actions, client):
     actions.login("street")
     assert client.post(f"/tables/actions/{entry.id}/delete").status_code == 303
     assert ActionEntry.select().count() == 0
+
+
+# --- the columns read from the cases' referrals (issue 9's Case, Referral and CaseEvent) -------------------------
+
+
+def step(referral, action, day, case_opened=False, fine_fen=0):
+    """A department's step on a referral at 10:00 of `day`, as domain.referrals.advance stores it."""
+    at = datetime.datetime.fromisoformat(f"{day}T10:00:00")
+    CaseEvent.create(case=referral.case_id, referral=referral, action=action, at=at, case_opened=case_opened,
+                     fine_fen=fine_fen)
+    Referral.update(status=action, case_opened=case_opened, fine_fen=fine_fen, updated_at=at) \
+        .where(Referral.id == referral.id).execute()
+
+
+@pytest.fixture
+def outcomes(campaign):
+    """Institution A (mentions in both streets) referred to 市场监管 and penalised on 3/28 (立案, 20000 元),
+    published on 3/29; B's case (R1, referred to 公安 by build_district) sent to the police on 3/30."""
+    market = refer_case("n:上海某某消防培训中心", "shichang", datetime.datetime(2023, 3, 25, 9, 0))
+    step(market, "accepted", "2023-03-26")
+    step(market, "penalised", "2023-03-28", case_opened=True, fine_fen=2000000)
+    CaseEvent.create(case=market.case_id, action="published", at=datetime.datetime(2023, 3, 29, 16, 0))
+    Case.update(published_at=datetime.datetime(2023, 3, 29, 16, 0)).where(Case.id == market.case_id).execute()
+    police = Referral.get(Referral.department == "gongan")
+    step(police, "accepted", "2023-03-25")
+    step(police, "to_police", "2023-03-30")
+    return campaign
+
+
+CASE_KEYS = ("cases_penalised", "to_police", "fines", "exposed")
+
+
+def cases_of(row):
+    return tuple(row[k] for k in CASE_KEYS)
+
+
+def test_the_case_columns_follow_the_referrals_steps_as_of_a_day(outcomes):
+    d2 = by_code(result(3, D2, Scope("district")).as_json())
+    # A has mentions in both streets: it counts in each street's row and in 市场监管's; B only in 华阳's.
+    assert cases_of(d2[STREET]) == (1, 1, "20000.00", 1)
+    assert cases_of(d2[OTHER_STREET]) == (1, 0, "20000.00", 1)
+    assert cases_of(d2["shichang"]) == (1, 0, "20000.00", 1)
+    assert cases_of(d2["gongan"]) == (0, 1, "0.00", 0)
+    # 消防救援: nothing referred to it, but its 附件2 entry (1 case opened, 5000 元).
+    assert cases_of(d2["xiaofang"]) == (1, 0, "5000.00", 0)
+    total = result(3, D2, Scope("district")).as_json()["total"]
+    assert cases_of(total) == (2, 1, "25000.00", 1)  # A once, 消防救援's entry; B once; 20000 + 5000; A once
+
+    # The steps and the publication as of earlier days.
+    day = datetime.date(2023, 3, 27)
+    before = by_code(result(3, day, Scope("district")).as_json())
+    assert cases_of(before[STREET]) == (0, 0, "0.00", 0) and cases_of(before["shichang"]) == (0, 0, "0.00", 0)
+    on_28 = by_code(result(3, datetime.date(2023, 3, 28), Scope("district")).as_json())
+    assert cases_of(on_28["shichang"]) == (1, 0, "20000.00", 0)
+
+
+def test_a_case_taken_off_the_exposure_page_no_longer_counts_from_that_day(outcomes):
+    case = Case.get(Case.anchor == "n:上海某某消防培训中心")
+    CaseEvent.create(case=case, action="unpublished", at=datetime.datetime(2023, 4, 1, 9, 0))
+    assert result(3, D2, Scope("district")).as_json()["total"]["exposed"] == 1
+    assert result(3, datetime.date(2023, 4, 1), Scope("district")).as_json()["total"]["exposed"] == 0

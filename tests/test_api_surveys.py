@@ -108,7 +108,7 @@ def test_bad_trainings_and_purchases_name_their_field(surveyor, actions):
                               "training": 3})
     errors = actions.post_survey(body).get_json()["errors"]
     assert "培训方式" in errors["trainings.0.mode"]
-    assert errors["trainings.0.fee"] == "金额不能为负数"
+    assert errors["trainings.0.fee"] == "收费不能为负数"  # the field is 收费（元）, not 金额
     assert "格式不正确" in errors["trainings.0.date"]
     assert errors["purchases.0.quantity"] == "数量至少为 1"
     assert errors["purchases.0.amount"] == "金额最多保留两位小数"

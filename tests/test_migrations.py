@@ -37,3 +37,29 @@ def test_an_existing_database_is_upgraded_with_its_data(empty_database_url):
     report = Report.get(Report.number == "230320-ABCDEF")
     assert report.description == "有人上门卖灭火器" and report.street_id is None
     assert upgrade_database() == []
+
+
+def test_referrals_of_issue_3_become_referrals_of_cases(empty_database_url):
+    from models import Case, CaseEvent, Referral
+
+    bind_database(empty_database_url)
+    Runner(db.obj, MIGRATIONS_DIR).up(target="0003_problem_list_decisions")
+    db.execute_sql("INSERT INTO org (code, name, kind, parent_id) VALUES ('310105', '长宁区', 'district', NULL)")
+    db.execute_sql("INSERT INTO department (code, name) VALUES ('xiaofang', '区消防救援支队')")
+    for number, key, phone in (("230320-AAAAAA", "某某消防", ""), ("230320-BBBBBB", "", "")):
+        db.execute_sql("INSERT INTO report (number, description, kinds, institution, institution_key, "
+                       "institution_phone, phone_digits, place, amount_fen, contact, status, flags, suspect, "
+                       f"created_at, updated_at) VALUES ('{number}', '上门收费', '', '{key}', '{key}', '', '{phone}', "
+                       "'', 0, '', 'referred', '', true, '2023-03-20 10:00:00', '2023-03-20 10:00:00')")
+        db.execute_sql("INSERT INTO referral (department_id, report_id, institution_key, referred_at, status, note, "
+                       f"updated_at) SELECT 'xiaofang', id, '', '2023-03-21 09:00:00', 'referred', '请查处', "
+                       f"'2023-03-21 09:00:00' FROM report WHERE number = '{number}'")
+
+    upgrade_database()
+
+    named, anonymous = Referral.select().order_by(Referral.id)
+    assert named.case.anchor == "n:某某消防" and named.case.kind == "institution"
+    assert anonymous.case.anchor.startswith("r:") and anonymous.case.kind == "report"
+    events = list(CaseEvent.select().order_by(CaseEvent.id))
+    assert [(e.action, e.note, str(e.at)) for e in events] == [("referred", "请查处", "2023-03-21 09:00:00")] * 2
+    assert Case.select().count() == 2

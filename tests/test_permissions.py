@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 import permissions
-from domain import accounts, approved, institutions, posters, reports
-from domain.clock import now_local
+from domain import accounts, approved, cases, institutions, posters, reports, uploads
+from domain.clock import now_local, today_local
 from domain.survey_record import parse_record
 from domain.survey_store import store_record
 from domain.units import floor_addresses, lay_out_building
@@ -52,7 +52,7 @@ def _place(app, users, community, institution):
     survey, _ = store_record(surveyor, record)
     poster = posters.create_poster(None, community, "门厅")
     values, _ = reports.parse_report({"kinds": ["door_to_door_fee"], "description": "上门收费", "institution": ""})
-    cleaned = [(jpeg, w, h) for jpeg, w, h in [__import__("domain.uploads", fromlist=["x"]).clean_photo(_jpeg())]]
+    cleaned = [uploads.clean_photo(_jpeg())]
     report = reports.submit_report(values, cleaned, app.config["UPLOAD_DIR"], poster)
     key = next(i.key for i in institutions.problem_list(now_local().date()) if institution in i.names)
     return {"survey_id": survey.id, "unit_id": unit.id, "building_id": building.id, "code": poster.code,
@@ -67,11 +67,16 @@ def samples(app, world):
         inside = _place(app, world, COMMUNITY, "华阳消防培训中心")
         outside = _place(app, world, OTHER_COMMUNITY, "江苏消防培训中心")
         district = world["district"]
-        # The 华阳 report is referred to the department of the `department` user (区消防救援支队).
-        report = reports.report_by_number(inside["number"])
-        reports.change_status(district, report, "checking")
-        reports.change_status(district, report, "confirmed")
-        reports.refer(district, report, "xiaofang")
+        # The 华阳 report's case is referred to the department of the `department` user (区消防救援支队), which
+        # attaches a photo to a step; the 江苏 one's to 区市场监管局, which does the same.
+        for place, department in ((inside, "xiaofang"), (outside, "shichang")):
+            view = cases.case_of_report(district, reports.report_by_number(place["number"]))
+            referral, = cases.refer(district, view, [department], department, today_local())
+            worker = User(role="department", department=department)
+            jpeg, width, height = uploads.clean_photo(_jpeg())
+            photo = (uploads.save_photo(app.config["UPLOAD_DIR"], jpeg), width, height)
+            event = cases.work(worker, referral, {"status": "accepted"}, [photo])
+            place.update(case_id=view.id, referral_id=referral.id, file_id=event.files.get().id)
         entry = approved.add_entry(district, {"name": "上海正规消防培训学校", "credit_code": "", "address": "",
                                               "phone": "", "approval_no": "", "valid_until": ""})
         decision = institutions.merge(district, "n:华阳消防培训中心", "n:江苏消防培训中心")

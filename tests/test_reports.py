@@ -5,7 +5,7 @@ import io
 import pytest
 from PIL import Image
 
-from domain import posters, reports
+from domain import cases, posters, reports
 from models import AuditLog, Referral, Report, ReportEvent, User
 from tests.conftest import COMMUNITY, COMMUNITY_2, OTHER_COMMUNITY, STREET
 
@@ -102,13 +102,14 @@ def test_triage_moves_a_report_on_with_who_and_when_and_refers_it(client, action
     actions.login("surveyor")
     assert client.post(f"/reports/{report.number}/status", data={"status": "confirmed"}).status_code == 422
     assert client.post(f"/reports/{report.number}/status", data={"status": "checking", "note": "已电话联系"}).status_code == 303
-    # A 居委 checks and confirms, but does not refer (design section 9): that is for the street.
-    assert client.post(f"/reports/{report.number}/refer", data={"department": "xiaofang"}).status_code == 404
     assert client.post(f"/reports/{report.number}/status", data={"status": "confirmed"}).status_code == 303
+    # A 居委 checks and confirms, but does not refer (design section 9): that is for the street, on the case.
+    case_id = cases.case_of_report(User.get(User.username == "street"), report).id
+    assert client.post(f"/cases/{case_id}/referrals", data={"departments": "xiaofang"}).status_code == 404
     actions.logout()
     actions.login("street")
-    assert client.post(f"/reports/{report.number}/refer", data={"department": "bogus"}).status_code == 422
-    referred = client.post(f"/reports/{report.number}/refer", data={"department": "xiaofang", "note": "请查处"})
+    assert client.post(f"/cases/{case_id}/referrals", data={"departments": "bogus"}).status_code == 422
+    referred = client.post(f"/cases/{case_id}/referrals", data={"departments": "xiaofang", "note": "请查处"})
     assert referred.status_code == 303
 
     report = Report.get_by_id(report.id)
@@ -119,9 +120,9 @@ def test_triage_moves_a_report_on_with_who_and_when_and_refers_it(client, action
     assert [(e.status, e.user_id) for e in events] == [
         ("new", None), ("checking", surveyor.id), ("confirmed", surveyor.id), ("referred", street.id)]
     assert events[1].note == "已电话联系" and all(e.at for e in events)
-    referral = Referral.get(Referral.report == report)
+    referral = Referral.get(Referral.case == case_id)
     assert (referral.department_id, referral.community_id, referral.referred_by_id) == ("xiaofang", COMMUNITY, street.id)
-    assert AuditLog.select().where(AuditLog.action.in_(("status", "refer"))).count() == 4
+    assert AuditLog.select().where(AuditLog.action.in_(("status", "refer"))).count() == 3
     page = client.get(f"/reports/{report.number}").get_data(as_text=True)
     assert "已移交" in page and "已电话联系" in page
 
@@ -131,9 +132,12 @@ def test_a_department_sees_the_reports_referred_to_it_and_cannot_change_them(cli
     district = User.get(User.username == "district")
     reports.change_status(district, report, "checking")
     reports.change_status(district, report, "confirmed")
-    reports.refer(district, report, "xiaofang")
+    view = cases.case_of_report(district, report)
+    cases.refer(district, view, ["xiaofang"], "xiaofang", None)
     actions.login("department")
-    assert numbers_seen(client) == {COMMUNITY}
+    # A department works from its cases, not the 线索 queue; it sees the reports of the cases referred to it.
+    assert client.get("/reports/").status_code == 404
+    assert report.number in client.get(f"/cases/{view.id}").get_data(as_text=True)
     page = client.get(f"/reports/{report.number}").get_data(as_text=True)
     assert report.description in page and "开始核查" not in page
     assert client.post(f"/reports/{report.number}/status", data={"status": "checking"}).status_code == 404

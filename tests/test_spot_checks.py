@@ -30,10 +30,10 @@ def purchase(product, channel, training=None, sample=True, quantity=1, amount="2
             "ccc_mark": False, "id_label": None, "sample_available": sample}
 
 
-def sample_visit(user, address="长宁路9号", purchases=None, day="2023-03-21"):
+def sample_visit(user, address="长宁路9号", purchases=None, day="2023-03-21", client_uuid=None):
     """A unit that bought from a fake trainer and kept the products for testing."""
     record, errors = parse_record({
-        "client_uuid": str(uuid.uuid4()), "community": COMMUNITY, "unit": {"type": "household", "address": address},
+        "client_uuid": client_uuid or str(uuid.uuid4()), "community": COMMUNITY, "unit": {"type": "household", "address": address},
         "visited_at": f"{day}T10:00:00+08:00", "outcome": "surveyed",
         "trainings": [{"institution": "上海某某消防培训中心", "institution_phone": "", "trainer_identity": "firefighter",
                        "mode": "door_to_door", "fee": "50", "products_pitched": True}],
@@ -214,7 +214,7 @@ def test_collected_samples_survive_a_correction_of_the_record(world, actions, cl
     assert reply.status_code == 303
 
     corrected = sample_visit(world["surveyor"], purchases=[purchase("fire_blanket", "training", training=0,
-                                                                    quantity=2)])
+                                                                    quantity=2)], client_uuid=survey.client_uuid)
     correct_record(world["surveyor"], Survey[survey.id], corrected)
     rows = rows_by_key(result(2, D2, Scope("district")).as_json())
     assert (rows[("xiaofang", "training", "fire_blanket")]["batches"],

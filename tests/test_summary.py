@@ -70,8 +70,10 @@ def test_the_district_summary_holds_each_phase_of_the_three_tables(campaign, ent
 
     problems = problem_list(D2)
     summary = texts[texts.index("二、问题清单") + 1]
-    assert f"问题清单共有疑似冒牌培训机构 {len(problems)} 个" in summary
-    assert "已移交 1 个" in summary and "区公安分局 1 个" in summary
+    suspect = sum(1 for i in problems if i.suspect)
+    assert f"问题清单共有机构 {len(problems)} 个（疑似冒牌培训机构 {suspect} 个，待核实 {len(problems) - suspect} 个）" \
+        in summary
+    assert "已移交，处置中 1 个" in summary and "移交部门：区公安分局 1 个" in summary
 
 
 def test_a_street_summary_has_its_own_tables_and_problem_list(campaign, actions, client):
@@ -84,7 +86,7 @@ def test_a_street_summary_has_its_own_tables_and_problem_list(campaign, actions,
     assert figures(document.tables[0])["排摸单位数"][-1] == "6（+6）"
     texts = [p.text for p in document.paragraphs]
     street_problems = problem_list(D2, Org[STREET])
-    assert f"问题清单共有疑似冒牌培训机构 {len(street_problems)} 个" in texts[texts.index("二、问题清单") + 1]
+    assert f"问题清单共有机构 {len(street_problems)} 个" in texts[texts.index("二、问题清单") + 1]
     assert client.get(f"/tables/summary.docx?as_of={D2}&street=310105002").status_code == 404
 
 

@@ -80,6 +80,13 @@ def record_form_fields(html):
     raise AssertionError("no record form")
 
 
+def unit_row(html, unit_id):
+    """The markup of one unit's row on a building page."""
+    match = re.search(r'<li class="unit" id="unit-%d".*?</li>' % unit_id, html, re.S)
+    assert match, f"no row for unit {unit_id}"
+    return match.group(0)
+
+
 def error_at(html, name):
     match = re.search(r'id="err-%s">([^<]*)<' % re.escape(name.replace(".", "-")), html)
     return match.group(1) if match else None
@@ -111,7 +118,7 @@ def test_a_worker_lays_out_a_building_and_sees_its_rooms(surveyor, client):
     assert "/survey/buildings/" in url
     for room in ("12号楼 101室", "12号楼 102室", "12号楼 201室", "12号楼 202室"):
         assert room in page
-    assert page.count("未走访") == 4
+    assert page.count('<span class="badge not_visited">未走访</span>') == 4
     index = client.get("/survey/").get_data(as_text=True)
     assert "华阳一居委" in index and "12号楼" in index and "已排摸 0 / 4" in index
 
@@ -260,7 +267,11 @@ def test_a_full_record_is_saved_once_and_shows_its_flags(surveyor, client):
     action, data = record_form_fields(page)
     response = client.post(action, data=full_record(data))
     assert response.status_code == 303, response.get_data(as_text=True)
-    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert response.headers["Location"] == f"/survey/buildings/{unit.building_id}?saved={unit.id}#unit-{unit.id}"
+    row = unit_row(client.get(response.headers["Location"]).get_data(as_text=True), unit.id)
+    for words in ("推销产品", "上门收费", "冒充身份", "疑似冒牌培训"):
+        assert words in row
+    shown = client.get(f"/survey/records/{Survey.get().id}").get_data(as_text=True)
     for words in ("推销产品", "上门收费", "冒充身份", "疑似冒牌培训", "凡是上门收费的培训都是假培训", "灭火毯 × 1"):
         assert words in shown
     survey = Survey.get()
@@ -287,7 +298,7 @@ def test_a_wrong_record_is_422_with_chinese_messages_at_each_field(surveyor, cli
                  "purchases.0.training": "3"}))
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert error_at(page, "trainings.0.fee") == "金额应为数字，例如 298.00"
+    assert error_at(page, "trainings.0.fee") == "收费应为数字，例如 298.00"
     assert error_at(page, "trainings.0.mode") == "请选择培训方式"
     assert error_at(page, "purchases.0.quantity") == "数量至少为 1"
     assert error_at(page, "purchases.0.training") == "关联的培训不存在"
@@ -328,10 +339,10 @@ def test_the_inline_check_returns_flags_and_field_messages(surveyor, client):
     answer = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "推销产品" in answer and "冒充身份" in answer
-    assert re.search(r'id="err-trainings-0-fee" hx-swap-oob="true">金额不能为负数<', answer)
+    assert re.search(r'id="err-trainings-0-fee" hx-swap-oob="true">收费不能为负数<', answer)
     assert re.search(r'id="err-trainings-0-mode" hx-swap-oob="true"><', answer)  # cleared: no error there
     fixed = client.post("/survey/preview", data=full_record(data), headers=HTMX).get_data(as_text=True)
-    assert "上门收费" in fixed and "金额不能为负数" not in fixed
+    assert "上门收费" in fixed and "收费不能为负数" not in fixed
     assert Survey.select().count() == 0
 
 

@@ -8,7 +8,7 @@ import pytest
 from domain.survey_record import parse_record
 from domain.survey_store import store_record
 from domain.tables import table1
-from models import Org, Referral, Report, ReportEvent
+from models import Case, CaseEvent, Org, Referral, Report, ReportEvent
 from tests.conftest import COMMUNITY, COMMUNITY_2, OTHER_COMMUNITY, OTHER_STREET, STREET
 
 D1 = datetime.date(2023, 3, 22)  # a Wednesday, the plan's reporting day
@@ -46,6 +46,14 @@ def report(community, day, status="new", name="", phone="", amount_fen=0, street
                          institution=name, institution_key=institution_key(name), institution_phone=phone,
                          phone_digits=phone_digits(phone), status=status, amount_fen=amount_fen,
                          created_at=datetime.datetime.fromisoformat(f"{day}T09:00:00"), suspect=True)
+
+
+def refer_case(anchor, department, at):
+    """A case referred to a department at `at` (in the past), as domain.cases.refer stores it."""
+    case = Case.get_or_none(Case.anchor == anchor) or Case.create(anchor=anchor, kind="institution")
+    referral = Referral.create(case=case, department=department, referred_at=at, updated_at=at)
+    CaseEvent.create(case=case, referral=referral, action="referred", at=at)
+    return referral
 
 
 def build_district(world):
@@ -87,11 +95,10 @@ def build_district(world):
           trainings=[training("上海某某消防培训中心", "", fee="50.00")])
     visit(user, OTHER_COMMUNITY, "愚园路9号", "2023-03-21", trainings=[training("", "", fee="80.00")])
 
-    # Reports: R1 (B's phone) referred on 03-24; R2 found unfounded on 03-23; R3 received after D1;
-    # R4 placed in the other street without a 居委 (counts for the street, not for any 居委).
-    r1 = report(COMMUNITY, "2023-03-21", name="某某消防", phone="13900000002", amount_fen=29800)
-    Referral.create(department="gongan", report=r1, community=COMMUNITY,
-                    referred_at=datetime.datetime(2023, 3, 24, 15, 0))
+    # Reports: R1 (B's phone) referred on 03-24 (its case: B, with U7 after D1); R2 found unfounded on 03-23;
+    # R3 received after D1; R4 placed in the other street without a 居委 (counts for the street, not a 居委).
+    report(COMMUNITY, "2023-03-21", name="某某消防", phone="13900000002", amount_fen=29800)
+    refer_case("p:13900000002", "gongan", datetime.datetime(2023, 3, 24, 15, 0))
     r2 = report(COMMUNITY_2, "2023-03-21", status="unfounded", name="无关公司")
     ReportEvent.create(report=r2, status="unfounded", at=datetime.datetime(2023, 3, 23, 11, 0))
     report(OTHER_COMMUNITY, "2023-03-30")
@@ -183,9 +190,10 @@ def test_per_community_rows_add_up_to_the_street(district):
     # 华阳一: U1 U2 U3 U4 surveyed; A is its only institution; R1 referred.
     assert (one["surveyed"], one["not_reached"], one["suspect"], one["institutions"], one["amount_fen"],
             one["reports"], one["referred"]) == (4, 0, 2, 1, 161800, 1, 1)
-    # 华阳二: U5 U7 surveyed, U6 absent; A (through the shared phone) and B.
+    # 华阳二: U5 U7 surveyed, U6 absent; A (through the shared phone) and B. B's case (R1 with U7) was
+    # referred: a case counts in every 居委 it has a mention in.
     assert (two["surveyed"], two["not_reached"], two["suspect"], two["institutions"], two["amount_fen"],
-            two["reports"], two["referred"]) == (2, 1, 2, 2, 118000, 0, 0)
+            two["reports"], two["referred"]) == (2, 1, 2, 2, 118000, 0, 1)
 
 
 def test_a_day_before_any_record_is_all_zero(district):
@@ -206,11 +214,11 @@ def test_a_later_record_replaces_the_earlier_one_even_when_it_drops_a_training(d
 def test_an_institution_referred_from_the_problem_list_is_a_referred_case(district):
     from domain.institutions import problem_list
 
-    Referral.create(department="shichang", institution_key="上海某某消防培训中心", community=OTHER_COMMUNITY,
-                    referred_at=datetime.datetime(2023, 3, 25, 9, 0))
+    refer_case("n:上海某某消防培训中心", "shichang", datetime.datetime(2023, 3, 25, 9, 0))
     table = table1(D2).as_json()
+    # A has mentions in both streets; the street also has B (referred through R1).
     assert (row(table, OTHER_STREET)["referred"], row(table, STREET)["referred"], table["total"]["referred"]) == \
-        (1, 1, 2)
+        (1, 2, 2)
     assert table1(D1).as_json()["total"]["referred"] == 0
     a = problem_list(D2)[0]
-    assert (a.name, a.status, a.departments) == ("上海某某消防培训中心", "已移交", ["区市场监管局"])
+    assert (a.name, a.status, a.departments) == ("上海某某消防培训中心", "已移交，处置中", ["区市场监管局"])

@@ -69,7 +69,8 @@ def test_community_sheet_has_a_row_per_community_and_totals(district):
     rows = list(sheet.iter_rows(min_row=4, values_only=True))
     assert [r[:2] for r in rows] == [("华阳路街道", "华阳一居委"), ("华阳路街道", "华阳二居委"),
                                      ("江苏路街道", "江苏一居委"), ("合计", None)]
-    assert list(rows[1][2:]) == [2, 1, 1, 1, 2, 2, 2, 1, 1180.0, 0, 0]
+    # 华阳二 has a mention (U7) of B, whose case was referred through R1.
+    assert list(rows[1][2:]) == [2, 1, 1, 1, 2, 2, 2, 1, 1180.0, 0, 1]
     assert list(rows[-1][2:]) == expected_numbers(EXPECTED[D2]["total"])[1:]
 
 
@@ -78,11 +79,13 @@ def test_problem_sheet_lists_each_institution(district):
     assert values(sheet, 3) == ["机构名称", "机构性质", "培训人员身份", "培训主要内容", "兜售产品种类", "涉及街镇",
                                 "涉及单位数", "涉及金额（元）", "线索来源", "处置情况", "移交部门"]
     rows = list(sheet.iter_rows(min_row=4, values_only=True))
-    assert len(rows) == 2
-    a, b = rows
+    assert len(rows) == 3
+    a, b, school = rows
     assert a[0].startswith("上海某某消防培训中心（电话 02160000000、13800000001")
     assert a[4:9] == ("灭火器、逃生缓降器", "华阳路街道、江苏路街道", 4, 2450.0, "排摸")
-    assert b[5:] == ("华阳路街道", 1, 398.0, "排摸、举报", "已移交", "区公安分局")
+    assert b[5:] == ("华阳路街道", 1, 398.0, "排摸、举报", "已移交，处置中", "区公安分局")
+    # Below the suspect institutions, one only named without approval: 待核实 (design section 5).
+    assert (school[0], school[9]) == ("上海消防安全培训学校", "待核实")
     assert sheet.cell(5, 8).number_format == "#,##0.00"
 
 
@@ -99,7 +102,7 @@ def test_street_workbook_over_http_has_only_its_street(district, actions, client
     communities = [r[1] for r in book["附件1（居委）"].iter_rows(min_row=4, values_only=True)]
     assert communities == ["华阳一居委", "华阳二居委", None]
     problems = [r[5] for r in book["问题清单"].iter_rows(min_row=4, values_only=True)]
-    assert problems == ["华阳路街道", "华阳路街道"]
+    assert problems == ["华阳路街道", "华阳路街道", "华阳路街道"]
 
 
 def test_libreoffice_opens_the_workbook(district, tmp_path):

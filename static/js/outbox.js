@@ -2,8 +2,10 @@
 // then sent to POST /api/v1/surveys; it leaves the phone only when the server confirmed it (201/200 with the
 // stored record: its id and the same client_uuid). Sends happen in the foreground — on app open, on the
 // `online` event, on a timer while records wait, and with the 立即同步 button — because iOS Safari and
-// WeChat have no Background Sync. Also here: the service worker registration, its "new version" banner,
-// the install hint, persistent storage and the warning at logout.
+// WeChat have no Background Sync. A correction (the edit form, or a conflict settled with "mine") is an entry
+// of its own, keyed by its correction_id and sent as PUT /api/v1/surveys/<id>, which applies it once.
+// Also here: the conflict screen, the bar that offers 下一户 after saving, the service worker registration,
+// its "new version" banner, the install hint, persistent storage and the warning at logout.
 (function () {
   "use strict";
 
@@ -17,13 +19,13 @@
   var OUTCOMES = { surveyed: "已排摸", absent: "无人在家", refused: "拒绝配合" };
   var PURCHASE_CHECKS = ["ccc_mark", "id_label", "sample_available"];
   var TRAINING_CHECKS = ["products_pitched", "engineering_solicited"];
-  var NOT_RECORD_FIELDS = { csrf_token: true, add: true };
+  var NOT_RECORD_FIELDS = { csrf_token: true, add: true, correction_id: true };
   var FIELD_LABELS = {
     client_uuid: "记录编号", community: "居委代码", "unit.type": "单位类型", "unit.address": "地址",
     "unit.name": "单位名称", visited_at: "走访时间", outcome: "走访结果", note: "备注", institution: "机构名称",
     institution_phone: "机构联系电话", trainer_identity: "培训人员身份", mode: "培训方式", date: "培训日期",
     fee: "收费（元）", content: "培训主要内容", product: "产品", quantity: "数量", amount: "金额（元）",
-    channel: "购买渠道", training: "在哪条培训上买的"
+    channel: "购买渠道", training: "在哪条培训上买的", correction_id: "更正编号"
   };
 
   var state = { entries: [], authLost: false, flushing: null, again: false, inFlight: {}, csrf: null };
@@ -62,8 +64,16 @@
     all: function () { return withStore("readonly", function (s) { return s.getAll(); }); },
     get: function (uuid) { return withStore("readonly", function (s) { return s.get(uuid); }); },
     put: function (entry) { return withStore("readwrite", function (s) { s.put(entry); }); },
-    remove: function (uuid) { return withStore("readwrite", function (s) { s.delete(uuid); }); }
+    remove: function (uuid) { return withStore("readwrite", function (s) { s.delete(uuid); }); },
+    replace: function (uuid, entry) {
+      return withStore("readwrite", function (s) { s.delete(uuid); s.put(entry); });
+    }
   };
+
+  function isCorrection(entry) { return entry.kind === "correction"; }
+
+  // The record an entry is about: its own client_uuid, or for a correction the corrected record's.
+  function recordUuid(entry) { return isCorrection(entry) ? entry.body.client_uuid : entry.client_uuid; }
 
   // --- a form as the API's record ---------------------------------------------------------------------
 
@@ -173,8 +183,8 @@
   }
 
   function post(entry) {
-    return withTimeout(fetch(API, {
-      method: "POST", credentials: "same-origin", cache: "no-store",
+    return withTimeout(fetch(isCorrection(entry) ? API + "/" + entry.survey_id : API, {
+      method: isCorrection(entry) ? "PUT" : "POST", credentials: "same-origin", cache: "no-store",
       headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken() },
       body: JSON.stringify(entry.body)
     }), SEND_TIMEOUT_MS).then(function (response) {
@@ -197,7 +207,8 @@
   function send(entry, retried) {
     return post(entry).then(function (reply) {
       var s = reply.status, json = reply.json;
-      if ((s === 200 || s === 201) && json && json.id && json.client_uuid === entry.client_uuid) {
+      if ((s === 200 || s === 201) && json && json.id && json.client_uuid === recordUuid(entry) &&
+          (!isCorrection(entry) || json.id === entry.survey_id)) {
         return { result: "ok", json: json };
       }
       if (s === 401) return { result: "auth" };
@@ -206,6 +217,9 @@
       }
       if (s === 422 && json && json.errors) return { result: "invalid", json: json };
       if (s === 409 && json) return { result: "conflict", json: json };
+      if (s === 404 && json && isCorrection(entry)) {
+        return { result: "invalid", json: { errors: { client_uuid: "找不到要更正的记录（已不在您负责的范围内），无法更正" } } };
+      }
       return { result: "network" }; // 5xx, a captive portal's HTML 200, a proxy's error page…
     }, function () { return { result: "network" }; });
   }
@@ -221,7 +235,10 @@
     if (outcome.result === "ok") {
       state.authLost = false;
       try { localStorage.setItem("paimo.lastSync", String(Date.now())); } catch (e) { /* full */ }
-      done = outbox.remove(entry.client_uuid).then(function () { markSynced(entry, outcome.json); });
+      done = outbox.remove(entry.client_uuid).then(function () {
+        if (isCorrection(entry)) forgetCachedEdit(entry.survey_id);
+        markSynced(entry, outcome.json);
+      });
     } else if (outcome.result === "invalid") {
       entry.status = "invalid";
       entry.errors = outcome.json.errors;
@@ -302,6 +319,15 @@
 
   var flashMessage = takeFlash();
 
+  // One true sentence about what waits on this phone: never 全部已同步 while anything waits.
+  function statusSentence(c, last) {
+    var since = last ? "，上次同步 " + clock(last) : "";
+    if (c.pending) return "手机上有 " + c.pending + " 条记录待同步" + since;
+    if (c.invalid || c.conflict) return "手机上有 " + (c.invalid + c.conflict) + " 条记录未能上传，需要您处理" + since;
+    if (last) return "手机上的记录已全部同步" + since;
+    return "手机上没有待同步的记录";
+  }
+
   function renderStatus() {
     var box = document.getElementById("outbox-status");
     if (!box) return;
@@ -317,26 +343,33 @@
     box.dataset.invalid = String(c.invalid);
     box.dataset.conflict = String(c.conflict);
     box.classList.toggle("has-pending", c.pending > 0);
+    box.classList.toggle("needs-action", c.invalid + c.conflict > 0);
     if (flashMessage) box.appendChild(el("p", { "class": "outbox-flash", role: "status" }, flashMessage));
     var line = el("p", { "class": "outbox-line" });
-    line.appendChild(el("span", { "class": "outbox-count" }, c.pending ? "待同步 " + c.pending + " 条" : "全部已同步"));
-    line.appendChild(el("span", { "class": "outbox-last" }, last ? "上次同步 " + clock(last) : "尚未同步"));
+    line.appendChild(el("span", { "class": "outbox-count" }, statusSentence(c, last)));
     var button = el("button", { type: "button", "class": "small outbox-sync" }, "立即同步");
     button.addEventListener("click", function () { flush(true); });
     line.appendChild(button);
     box.appendChild(line);
     if (state.authLost) {
-      var auth = el("p", { "class": "outbox-auth error", role: "alert" }, "登录已过期，记录仍保存在手机上。请重新登录 ");
+      var auth = el("p", { "class": "outbox-auth error", role: "alert" }, "登录已过期，记录仍保存在手机上。");
       var next = location.pathname.indexOf("/survey/") === 0 ? location.pathname : "/survey/";
-      auth.appendChild(el("a", { href: "/login?next=" + encodeURIComponent(next) }, "请重新登录"));
+      auth.appendChild(el("a", { href: "/login?next=" + encodeURIComponent(next), "class": "button" }, "请重新登录"));
       box.appendChild(auth);
     }
-    if (c.invalid || c.conflict) {
-      var fix = el("p", { "class": "outbox-fix error" });
-      if (c.invalid) fix.appendChild(el("span", {}, c.invalid + " 条记录需要修改 "));
-      if (c.conflict) fix.appendChild(el("span", {}, c.conflict + " 条记录与已保存的记录冲突 "));
-      fix.appendChild(el("a", { href: "/survey/today#today-list" }, "去处理"));
+    if (c.invalid) {
+      var fix = el("p", { "class": "outbox-fix error" }, c.invalid + " 条记录需要修改 ");
+      if (location.pathname !== "/survey/today") {
+        fix.appendChild(el("a", { href: "/survey/today#today-list", "class": "button" }, "去处理"));
+      }
       box.appendChild(fix);
+    }
+    if (c.conflict) {
+      var settle = el("p", { "class": "outbox-fix outbox-conflicts error" }, c.conflict + " 条记录与已保存的记录冲突 ");
+      if (location.pathname !== "/survey/conflicts") {
+        settle.appendChild(el("a", { href: "/survey/conflicts", "class": "button" }, "去处理"));
+      }
+      box.appendChild(settle);
     }
   }
 
@@ -395,47 +428,68 @@
     return form;
   }
 
+  var MARKS = { pending: "待同步", invalid: "需修改", conflict: "冲突" };
+
   function renderToday() {
     var list = document.getElementById("today-list");
     if (!list) return;
     var waiting = {};
     state.entries.forEach(function (entry) {
-      waiting[entry.client_uuid] = entry;
-      var item = list.querySelector('li.record[data-client-uuid="' + entry.client_uuid + '"]');
+      var uuid = recordUuid(entry);
+      waiting[uuid] = entry;
+      var item = list.querySelector('li.record[data-client-uuid="' + uuid + '"]');
       if (!item) {
-        item = el("li", { "class": "record outbox-record", "data-client-uuid": entry.client_uuid });
+        item = el("li", { "class": "record outbox-record", "data-client-uuid": uuid });
         item.appendChild(el("span", { "class": "time" }, String(entry.body.visited_at || "").slice(11, 16)));
         item.appendChild(el("span", { "class": "addr" }, (entry.body.unit && entry.body.unit.address) || ""));
         item.appendChild(el("span", { "class": "badge " + entry.body.outcome }, OUTCOMES[entry.body.outcome] || ""));
         list.insertBefore(item, list.firstChild);
       }
       var mark = item.querySelector(".outbox-mark") || item.appendChild(el("span"));
-      var text = { pending: "待同步", invalid: "需修改", conflict: "冲突" }[entry.status] || "待同步";
+      var text = MARKS[entry.status] || "待同步";
       mark.className = "badge outbox-mark outbox-" + entry.status;
-      mark.textContent = text;
+      mark.textContent = isCorrection(entry) && entry.status === "pending" ? "更正待同步" : text;
       var old = item.querySelector(".outbox-fix-form, .outbox-conflict");
       if (old) old.remove();
       if (entry.status === "invalid") item.appendChild(fixForm(entry));
       if (entry.status === "conflict") {
-        item.appendChild(el("p", { "class": "field-error outbox-conflict" },
-          "这个记录编号已保存了内容不同的另一条记录，请在已保存的记录上点“更正”。"));
+        var note = el("p", { "class": "field-error outbox-conflict" },
+          "服务器上已有这条记录的另一个版本。");
+        note.appendChild(el("a", { href: "/survey/conflicts", "class": "button" }, "对照处理"));
+        item.appendChild(note);
       }
     });
     Array.prototype.forEach.call(list.querySelectorAll("li.record .outbox-mark"), function (mark) {
       var item = mark.closest("li.record");
-      if (!waiting[item.dataset.clientUuid] && mark.textContent !== "已同步") mark.remove();
+      if (!waiting[item.dataset.clientUuid] && !mark.classList.contains("outbox-synced")) mark.remove();
     });
+    var shown = list.querySelectorAll("li.record").length;
+    var count = document.getElementById("today-count");
+    if (count) count.textContent = String(shown);
+    var empty = document.getElementById("today-empty");
+    if (empty) empty.hidden = shown > 0;
   }
 
   function markSynced(entry, stored) {
-    var item = document.querySelector('#today-list li.record[data-client-uuid="' + entry.client_uuid + '"]');
+    var item = document.querySelector('#today-list li.record[data-client-uuid="' + recordUuid(entry) + '"]');
     if (item) {
       var mark = item.querySelector(".outbox-mark") || item.appendChild(el("span"));
       mark.className = "badge outbox-mark outbox-synced";
-      mark.textContent = "已同步";
-      if (!item.querySelector("a")) item.appendChild(el("a", { href: "/survey/records/" + stored.id }, "查看"));
+      mark.textContent = isCorrection(entry) ? "已更正" : "已同步";
+      if (!item.querySelector("a")) {
+        item.appendChild(el("a", { href: "/survey/records/" + stored.id, "class": "button" }, "查看"));
+      }
     }
     markUnitRows();
+    refreshRow(entry);
+  }
+
+  function forgetCachedEdit(surveyId) {
+    // The phone's copy of the edit page shows the record as it was: drop it, the next visit fetches it anew.
+    if (!window.caches) return;
+    caches.open("paimo-pages").then(function (cache) {
+      return cache.delete("/survey/records/" + surveyId + "/edit", { ignoreVary: true });
+    }).catch(function () {});
   }
 
   function unitKey(community, address) { return community + "|" + address; }
@@ -455,14 +509,45 @@
       if (!badge || !community || !address) return;
       var entry = latest[unitKey(community.value, address.value)];
       if (entry) {
+        row.dataset.state = entry.body.outcome; // the row looks visited at once
         badge.dataset.outboxState = entry.body.outcome;
-        badge.className = "badge " + entry.body.outcome + " outbox-pending";
-        badge.textContent = (OUTCOMES[entry.body.outcome] || "") + " · 待同步";
+        badge.className = "badge " + entry.body.outcome + " outbox-pending outbox-" + entry.status;
+        badge.textContent = (OUTCOMES[entry.body.outcome] || "") + " · " + (MARKS[entry.status] || "待同步");
       } else if (badge.dataset.outboxState) {
+        // Sent: the row shows the outcome stored (refreshRow then brings the server's own row).
+        row.dataset.state = badge.dataset.outboxState;
         badge.className = "badge " + badge.dataset.outboxState;
         badge.textContent = OUTCOMES[badge.dataset.outboxState] || "";
         delete badge.dataset.outboxState;
       }
+    });
+  }
+
+  function refreshRow(entry) {
+    // Once a record is stored, its unit's row as the server now draws it (visited look, flags, 更正).
+    var key = unitKey(entry.body.community, entry.body.unit && entry.body.unit.address);
+    Array.prototype.forEach.call(document.querySelectorAll("li.unit[id^='unit-']"), function (row) {
+      var community = row.querySelector('[name="community"]');
+      var address = row.querySelector('[name="unit.address"]');
+      if (!community || !address || unitKey(community.value, address.value) !== key) return;
+      fetch("/survey/units/" + row.id.slice(5) + "/row", { credentials: "same-origin", headers: { "HX-Request": "true" } })
+        .then(function (response) {
+          if (!response.ok || (response.headers.get("Content-Type") || "").indexOf("text/html") !== 0) return;
+          return response.text().then(function (html) {
+            var template = document.createElement("template");
+            template.innerHTML = html.trim();
+            var fresh = template.content.querySelector("li.unit");
+            if (!fresh || !row.parentNode || waitingFor(key, entry.client_uuid)) return;
+            row.replaceWith(fresh);
+            if (window.htmx) window.htmx.process(fresh);
+          });
+        }).catch(function () { /* the badge already says it is stored */ });
+    });
+  }
+
+  function waitingFor(key, sent) {
+    return state.entries.some(function (e) {
+      return e.client_uuid !== sent && unitKey(e.body.community, e.body.unit && e.body.unit.address) === key;
     });
   }
 
@@ -473,6 +558,7 @@
       renderStatus();
       renderToday();
       markUnitRows();
+      renderConflicts();
     });
   }
 
@@ -480,15 +566,28 @@
 
   function showFieldErrors(form, errors) {
     Array.prototype.forEach.call(form.querySelectorAll(".field-error"), function (p) { p.textContent = ""; });
+    Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid]"), function (c) { c.removeAttribute("aria-invalid"); });
     var unplaced = [];
     Object.keys(errors).forEach(function (path) {
       var target = document.getElementById("err-" + path.replace(/\./g, "-"));
       if (target && form.contains(target)) target.textContent = errors[path];
       else unplaced.push(labelFor(path) + "：" + errors[path]);
+      Array.prototype.forEach.call(form.querySelectorAll('[name="' + path + '"]'), function (control) {
+        if (control.type !== "hidden") control.setAttribute("aria-invalid", "true");
+      });
     });
     var alert = form.querySelector(".outbox-form-error") || form.insertBefore(
       el("p", { "class": "error outbox-form-error", role: "alert" }), form.firstChild);
     alert.textContent = "记录有误，请按红字提示修改后再保存。" + unplaced.join("；");
+    focusFirstError(form, alert);
+  }
+
+  function focusFirstError(form, fallback) {
+    // The first wrong field on the form, top to bottom, in view and focused (else the message above all).
+    var first = form.querySelector('[aria-invalid="true"]');
+    var target = first || fallback;
+    target.scrollIntoView({ block: "center" });
+    if (first) first.focus({ preventScroll: true });
   }
 
   function backTarget() {
@@ -501,14 +600,38 @@
 
   function saveForm(form) {
     var body = formToRecord(form);
-    var hidden = form.querySelector('[name="client_uuid"]');
-    if (!body.client_uuid || usedUuids().indexOf(body.client_uuid) !== -1) body.client_uuid = newUuid();
-    body.visited_at = shanghaiNow();
-    markUsed(body.client_uuid);
-    if (hidden) hidden.value = newUuid(); // the next tap on this form is another visit
-    var entry = { client_uuid: body.client_uuid, body: body, status: "pending", attempts: 0, next_try: 0,
-                  errors: null, created_at: Date.now() };
+    var correcting = form.dataset.correct;
+    var entry = { status: "pending", attempts: 0, next_try: 0, errors: null, created_at: Date.now() };
+    if (correcting) {
+      // A correction keeps the record's client_uuid and visit time; its own correction_id makes it once-only.
+      var idField = form.querySelector('[name="correction_id"]');
+      var correctionId = idField && idField.value;
+      if (!correctionId || usedUuids().indexOf(correctionId) !== -1) correctionId = newUuid();
+      markUsed(correctionId);
+      if (idField) idField.value = newUuid();
+      body.correction_id = correctionId;
+      entry.kind = "correction";
+      entry.survey_id = Number(correcting);
+      entry.client_uuid = correctionId;
+    } else {
+      var hidden = form.querySelector('[name="client_uuid"]');
+      if (!body.client_uuid || usedUuids().indexOf(body.client_uuid) !== -1) body.client_uuid = newUuid();
+      body.visited_at = shanghaiNow();
+      markUsed(body.client_uuid);
+      if (hidden) hidden.value = newUuid(); // the next tap on this form is another visit
+      entry.client_uuid = body.client_uuid;
+    }
+    entry.body = body;
     return outbox.put(entry).then(function () { return refresh(); }).then(function () { return entry; });
+  }
+
+  // After a full record: back to its building at its row, where the bar says what happened and offers 下一户.
+  function goBack(form, entry, message) {
+    try {
+      sessionStorage.setItem("paimo.saved", JSON.stringify({ unit: form.dataset.unit, message: message }));
+    } catch (e) { /* private mode: the bar is a convenience */ }
+    var back = form.dataset.back || backTarget();
+    location.assign(back.split("#")[0] + (form.dataset.unit ? "#unit-" + form.dataset.unit : ""));
   }
 
   function onSurveySubmit(event, form) {
@@ -525,19 +648,21 @@
         flush(true);
         return;
       }
+      var address = entry.body.unit.address;
+      var verb = isCorrection(entry) ? "更正" : "记录";
       return sendEntry(entry).then(function (outcome) {
         delete form.dataset.outboxBusy;
         if (outcome.result === "ok") {
-          sessionStorage.setItem("paimo.flash", "已保存：" + entry.body.unit.address);
-          location.assign("/survey/records/" + outcome.json.id);
+          goBack(form, entry, (isCorrection(entry) ? "已更正：" : "已保存：") + address);
         } else if (outcome.result === "invalid") {
           // The worker is still on the form: fix it here; the form keeps the values, the outbox lets go.
           return outbox.remove(entry.client_uuid).then(refresh).then(function () {
             showFieldErrors(form, outcome.json.errors);
           });
+        } else if (outcome.result === "conflict") {
+          location.assign("/survey/conflicts");
         } else {
-          sessionStorage.setItem("paimo.flash", "已保存在手机上（待同步），联网后会自动上传：" + entry.body.unit.address);
-          location.assign(backTarget());
+          goBack(form, entry, verb + "已保存在手机上（待同步），联网后会自动上传：" + address);
         }
       });
     }, function () {
@@ -545,6 +670,50 @@
       alert("无法在手机上保存记录（浏览器存储不可用），请联网后提交。");
     });
   }
+
+  // --- the bar after saving: what was saved, and the next door not yet visited ------------------------------
+
+  function nextNotVisited(row) {
+    var rows = Array.prototype.slice.call(row.parentNode.querySelectorAll("li.unit"));
+    var at = rows.indexOf(row) + 1;
+    var order = rows.slice(at).concat(rows.slice(0, at));
+    for (var i = 0; i < order.length; i++) {
+      var badge = order[i].querySelector(".badge");
+      var waiting = badge && badge.dataset.outboxState;
+      if (order[i] !== row && order[i].dataset.state === "not_visited" && !waiting) return order[i];
+    }
+    return null;
+  }
+
+  function showSavedBar() {
+    var saved;
+    try {
+      saved = JSON.parse(sessionStorage.getItem("paimo.saved") || "null");
+      sessionStorage.removeItem("paimo.saved");
+    } catch (e) { return; }
+    if (!saved || document.getElementById("saved-bar")) return;
+    var row = document.getElementById("unit-" + saved.unit);
+    var main = document.querySelector("main");
+    if (!row || !main) return;
+    var bar = el("div", { id: "saved-bar", "class": "saved-bar", role: "status" });
+    bar.appendChild(el("span", { "class": "saved-message" }, saved.message));
+    var next = nextNotVisited(row);
+    if (next) {
+      var link = el("a", { "class": "button primary", href: "#" + next.id },
+        "下一户：" + next.querySelector(".addr").firstChild.textContent.trim());
+      bar.appendChild(link);
+    } else {
+      bar.appendChild(el("span", { "class": "hint" }, "这里的单位都走访过了"));
+    }
+    main.appendChild(bar);
+    row.scrollIntoView({ block: "center" });
+  }
+
+  document.addEventListener("click", function (event) {
+    // 下一户 leads to the next row; the bar has done its job.
+    var link = event.target.closest && event.target.closest("#saved-bar a");
+    if (link) setTimeout(function () { var bar = document.getElementById("saved-bar"); if (bar) bar.remove(); }, 0);
+  });
 
   function onLogout(event) {
     var waiting = state.entries.length;
@@ -565,6 +734,94 @@
     if (form.matches("form[data-outbox]")) onSurveySubmit(event, form);
     else if (/\/logout$/.test(form.getAttribute("action") || "")) onLogout(event);
   }, true);
+
+  // --- the conflict screen (/survey/conflicts): the phone's version beside the stored one -------------------
+
+  function compareHtml(entry, retried) {
+    var url = document.getElementById("conflicts").dataset.compareUrl;
+    return withTimeout(fetch(url, {
+      method: "POST", credentials: "same-origin", cache: "no-store",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(entry.body)
+    }), SEND_TIMEOUT_MS).then(function (response) {
+      if (response.status === 400 && !retried) {
+        return refreshCsrf().then(function (r) { if (r === "ok") return compareHtml(entry, true); throw new Error(r); });
+      }
+      if (!response.ok) throw new Error(String(response.status));
+      return response.text();
+    });
+  }
+
+  function renderConflicts() {
+    var box = document.getElementById("conflicts");
+    if (!box) return;
+    var conflicts = state.entries.filter(function (e) { return e.status === "conflict"; });
+    var none = document.getElementById("conflicts-none");
+    if (none) none.hidden = conflicts.length > 0 || !!box.querySelector(".conflict-done");
+    conflicts.forEach(function (entry) {
+      var id = "conflict-" + entry.client_uuid;
+      var section = document.getElementById(id);
+      if (section && (section.dataset.loaded || section.dataset.loading)) return;
+      if (!section) {
+        section = el("section", { id: id, "class": "conflict", "data-entry": entry.client_uuid });
+        section.appendChild(el("h2", {}, (entry.body.unit && entry.body.unit.address) || "记录"));
+        section.appendChild(el("div", { "class": "conflict-body" }, "正在对照……"));
+        box.appendChild(section);
+      }
+      var body = section.querySelector(".conflict-body");
+      section.dataset.loading = "1";
+      compareHtml(entry).then(function (html) {
+        body.innerHTML = html; // the server's own fragment (templates/survey/_conflict.html)
+        section.dataset.loaded = "1";
+      }, function (error) {
+        delete section.dataset.loading;
+        var gone = error.message === "404";
+        body.textContent = gone ? "服务器上找不到这条记录（可能已不在您负责的范围内）。" :
+          "现在没有网络，联网后才能对照两边的记录。";
+        if (gone) body.appendChild(el("button", { type: "button", "class": "primary", "data-resolve": "keep" }, "删除手机上的这条记录"));
+      });
+    });
+  }
+
+  function settleConflict(button) {
+    var section = button.closest("section.conflict");
+    var uuid = section && section.dataset.entry;
+    return outbox.get(uuid).then(function (entry) {
+      if (!entry) return;
+      if (button.dataset.resolve === "keep") {
+        if (!confirm("删除手机上的这条记录，保留服务器上已保存的？")) return;
+        return outbox.remove(uuid).then(function () { return settled(section, "已保留已保存的记录，手机上的版本已删除。"); });
+      }
+      // Mine: the phone's version becomes a correction of the stored record, sent like any other.
+      var body = JSON.parse(JSON.stringify(entry.body));
+      body.correction_id = newUuid();
+      markUsed(body.correction_id);
+      var correction = { client_uuid: body.correction_id, kind: "correction", survey_id: Number(button.dataset.surveyId),
+                         body: body, status: "pending", attempts: 0, next_try: 0, errors: null, created_at: Date.now() };
+      return outbox.replace(uuid, correction).then(function () {
+        return settled(section, "正在用手机上的版本更正已保存的记录……");
+      }).then(function () { return flush(true); }).then(function () {
+        return outbox.get(correction.client_uuid);
+      }).then(function (left) {
+        var note = section.querySelector(".conflict-done");
+        if (!left) note.textContent = "已用手机上的版本更正了已保存的记录。";
+        else if (left.status === "pending") note.textContent = "更正已保存在手机上（待同步），联网后会自动上传。";
+        else note.textContent = "更正没能上传，请到今日记录里查看。";
+      });
+    });
+  }
+
+  function settled(section, message) {
+    var body = section.querySelector(".conflict-body");
+    if (body) body.remove();
+    section.appendChild(el("p", { "class": "notice conflict-done", role: "status" }, message));
+    return refresh();
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("#conflicts [data-resolve]");
+    if (button) settleConflict(button);
+  });
 
   // --- 增加一条培训/购买 while offline: the cached empty block, renumbered --------------------------------
 
@@ -648,7 +905,8 @@
       return navigator.serviceWorker.ready;
     }).then(function (registration) {
       if (!registration || !registration.active || !navigator.onLine) return;
-      var links = document.querySelectorAll('a[href^="/survey/units/"][href$="/record"]');
+      // The record forms, edit pages and building filters linked from here, so that they open offline too.
+      var links = document.querySelectorAll('a[href^="/survey/units/"][href$="/record"], a[data-prefetch]');
       var urls = Array.prototype.map.call(links, function (a) { return a.getAttribute("href"); });
       if (urls.length) registration.active.postMessage({ type: "PREFETCH", urls: urls });
       if (!sessionStorage.getItem("paimo.precached")) {
@@ -704,7 +962,7 @@
     registerServiceWorker();
     setUpInstallHint();
     askForPersistentStorage();
-    refresh().then(function () { flush(true); });
+    refresh().then(showSavedBar).then(function () { flush(true); });
     window.addEventListener("online", function () { flush(true); });
     window.addEventListener("pageshow", function (event) { if (event.persisted) refresh().then(function () { flush(true); }); });
     document.addEventListener("visibilitychange", function () {

@@ -162,7 +162,7 @@ def test_twenty_units_recorded_offline_reach_the_server_once(server, building, p
             wait_pending(phone, 7)
     for unit_id, address in units[14:]:
         record_full_visit(phone, unit_id)
-        phone.wait_for_url(f"**/survey/buildings/{building['id']}")
+        phone.wait_for_url(f"**/survey/buildings/{building['id']}#unit-{unit_id}")  # back at the unit
         expected[address] = "surveyed"
     wait_pending(phone, 20)
     phone.reload()
@@ -209,7 +209,7 @@ def test_records_made_while_the_server_is_down_arrive_once_after_restart(server,
     phone.reload()  # the server is down: the page comes from the service worker
     tap(phone, units[4][0], "拒绝配合")
     record_full_visit(phone, units[5][0])
-    phone.wait_for_url(f"**/survey/buildings/{building['id']}")
+    phone.wait_for_url(f"**/survey/buildings/{building['id']}#unit-{units[5][0]}")
     wait_pending(phone, 4)
     phone.get_by_role("button", name="立即同步").click()  # still down: they stay
     wait_pending(phone, 4)

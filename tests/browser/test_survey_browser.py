@@ -46,15 +46,20 @@ def test_a_worker_records_units_door_to_door_on_a_phone(live_server, live_world,
     expect(phone.locator("#flags")).to_contain_text("推销产品")
 
     phone.get_by_role("button", name="保存记录").click()
-    phone.wait_for_url(re.compile(r".*/survey/records/\d+$"))
+    phone.wait_for_url(re.compile(r".*/survey/buildings/\d+#unit-\d+$"))  # back at the unit just recorded
+    row = phone.locator("li.unit", has_text="12号楼 102室")
+    expect(row.locator(".badge").first).to_have_text("已排摸")
+    for flag in ("疑似冒牌培训", "上门收费", "推销产品"):
+        expect(row).to_contain_text(flag)
+    expect(phone.locator("#saved-bar")).to_contain_text("已保存：12号楼 102室")
+    expect(phone.locator("#saved-bar").get_by_role("link")).to_have_text("下一户：12号楼 201室")
+
+    phone.get_by_role("link", name="今日记录").click()
+    expect(phone.locator("#today-list li.record")).to_have_count(2)
+    expect(phone.locator("#today-list")).to_contain_text("上门收费")
+    phone.locator("#today-list li.record", has_text="12号楼 102室").get_by_role("link", name="查看").click()
     flags = phone.locator("#flags")
     expect(flags).to_contain_text("上门收费")
     expect(flags).to_contain_text("推销产品")
     expect(flags).to_contain_text("疑似冒牌培训")
     expect(flags).to_contain_text("凡是推销消防产品的培训都是假培训")
-
-    phone.get_by_role("link", name="返回楼栋").click()
-    expect(phone.locator("li.unit", has_text="12号楼 102室").locator(".badge")).to_have_text("已排摸")
-    phone.get_by_role("link", name="今日记录").click()
-    expect(phone.locator("#today-list li.record")).to_have_count(2)
-    expect(phone.locator("#today-list")).to_contain_text("上门收费")

@@ -1,0 +1,17 @@
+"""The district's audit log page: who did what, when, to which record (issue 11)."""
+from flask import Blueprint, request
+
+from domain import audit_log
+from permissions import requires
+from templating import render
+
+bp = Blueprint("audit", __name__)
+
+
+@bp.get("/audit")
+@requires("audit.view")
+def index():
+    filters, errors = audit_log.parse_filters(request.args)
+    rows, more = audit_log.entries(**filters)
+    return render("audit/index.html", "audit/_rows.html", rows=rows, more=more, filters=filters, errors=errors,
+                  actions=audit_log.ACTIONS, status=422 if errors else 200)
