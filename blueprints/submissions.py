@@ -133,7 +133,8 @@ def _index_page(status=200, errors=None, form=None):
                  .limit(200))
     return render("tables/submissions.html", "tables/_submissions.html", status, own=mine, found=found,
                   errors=errors or {}, form=form or {}, today=today_local(), calendar=calendar(), new_uuid=str(uuid.uuid4()),
-                  org_name=submissions.org_name, MAIL_STATUSES=MAIL_STATUSES)
+                  org_name=submissions.org_name, MAIL_STATUSES=MAIL_STATUSES,
+                  mailbox=current_app.config.get("SUBMISSION_MAILBOX"))
 
 
 @bp.get("/tables/submissions")

@@ -235,17 +235,17 @@ def case_outcomes(groups, published, outcome):
 
 
 def _rows(scope):
-    streets = [Row(key=s.code, labels=(s.name, "街镇"), identity={"code": s.code, "name": s.name, "kind": "street"},
+    streets = [Row(key=s.code, labels=("街镇", s.name), identity={"code": s.code, "name": s.name, "kind": "street"},
                    kind="street", code=s.code) for s in streets_in(scope)]
-    departments = [Row(key=d.code, labels=(d.name, "部门"),
+    departments = [Row(key=d.code, labels=("部门", d.name),
                        identity={"code": d.code, "name": d.name, "kind": "department"}, kind="department",
                        code=d.code) for d in departments_in(scope)]
     return streets + departments
 
 
 TABLE3 = Table(
-    number=3, name="专项整治行动情况统计表", filled_by=("street", "department"), label_headers=("单位", "类别"),
-    code_header="代码", rows=_rows, sheet="附件3", label_widths=(20, 6),
+    number=3, name="专项整治行动情况统计表", filled_by=("street", "department"), label_headers=("类别", "单位"),
+    code_header="代码", rows=_rows, sheet="附件3", label_widths=(6, 20),
     columns=(
         Column("inspectors", "出动检查人次", Entered("inspectors")),
         Column("units_checked", "检查单位数", (SurveyedUnits(), Entered("units_checked", kinds=("department",)))),

@@ -92,7 +92,7 @@ def test_the_change_view_names_the_cells_that_changed(district, actions, client)
 
     page = client.get(f"/tables/submissions/{second['id']}").get_data(as_text=True)
     assert "与上次报送相比" in page and "共 " in page
-    assert "<tr><td>附件1</td><td>华阳路街道</td><td>排摸单位数</td>" in page
+    assert "<tr><td>附件1 · 华阳路街道</td><td>排摸单位数</td>\n        <td class=\"num\">4 → <strong>6</strong></td></tr>" in page
 
 
 def test_the_change_view_compares_cell_by_cell():

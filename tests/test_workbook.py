@@ -161,7 +161,7 @@ def test_the_workbook_of_all_three_tables_reads_back_like_the_json(all_tables, a
             ("附件2", "长宁区消防产品监督抽查统计表",
              ["部门", "渠道", "产品", "抽查批次", "不合格批次", "不合格率（%）", "立案查处", "罚没款（元）"], 3),
             ("附件3", "长宁区专项整治行动情况统计表",
-             ["单位", "类别", "出动检查人次", "检查单位数", "张贴警示公告", "宣传活动场次", "排摸冒牌培训机构", "查处案件",
+             ["类别", "单位", "出动检查人次", "检查单位数", "张贴警示公告", "宣传活动场次", "排摸冒牌培训机构", "查处案件",
               "移送公安", "罚没款（元）", "曝光案例"], 2)):
         sheet = book[name]
         assert sheet["A1"].value == title
@@ -184,7 +184,7 @@ def test_the_workbook_of_all_three_tables_reads_back_like_the_json(all_tables, a
 
     rows, total = sheet_rows(book["附件3"], 2)
     for row in t3["rows"]:
-        assert rows[(row["name"], "街镇" if row["kind"] == "street" else "部门")] == as_numbers(row, T3_KEYS)
+        assert rows[("街镇" if row["kind"] == "street" else "部门", row["name"])] == as_numbers(row, T3_KEYS)
     assert list(total[2:]) == as_numbers(t3["total"], T3_KEYS)
     for row in book["附件3"].iter_rows(min_row=4, min_col=3):
         for cell in row:
@@ -196,7 +196,8 @@ def test_a_street_and_a_department_get_their_own_tables_in_one_workbook(all_tabl
     book, _ = get_book(client, f"as_of={D2}")
     assert book.sheetnames == ["附件1（街镇）", "附件1（居委）", "问题清单", "附件3"]
     assert book["附件3"]["A2"].value == "填报单位：长宁区华阳路街道"
-    assert [r[0] for r in book["附件3"].iter_rows(min_row=4, values_only=True)] == ["华阳路街道", "合计"]
+    assert [r[:2] for r in book["附件3"].iter_rows(min_row=4, values_only=True)] == [("街镇", "华阳路街道"),
+                                                                                     ("合计", None)]
     actions.logout()
     actions.login("department")
     book, _ = get_book(client, f"as_of={D2}")
@@ -230,7 +231,7 @@ def test_libreoffice_opens_tables_2_and_3_with_their_totals(all_tables, actions,
                                    str(t2["cases_opened"]), f"{float(t2['fine']):,.2f}"]
     assert sheets["附件3"][0][0] == "长宁区专项整治行动情况统计表"
     street = next(r for r in t3["rows"] if r["code"] == STREET)
-    assert next(r for r in sheets["附件3"] if r[0] == "华阳路街道")[2:6] == \
+    assert next(r for r in sheets["附件3"] if r[1] == "华阳路街道")[2:6] == \
         [str(street[k]) for k in ("inspectors", "units_checked", "posters", "publicity_events")]
     assert sheets["附件3"][-1][0] == "合计" and sheets["附件3"][-1][2] == str(t3["total"]["inspectors"])
 
