@@ -14,7 +14,7 @@ from domain import campaign_tables, institutions
 from domain.campaign import deadlines
 from domain.clock import end_of_day, now_local
 from domain.entries import store_once
-from domain.tabledef import district_org
+from domain.tabledef import Scope, district_org
 from domain.workbook import write_workbook
 from models import Department, Org, Submission, audit
 
@@ -142,7 +142,7 @@ class OrgStatus:
     code: str
     name: str
     kind: str  # street | department
-    status: str  # on_time | pending | late | late_submitted
+    status: str  # on_time | pending | unchanged | late | late_submitted
     submission: object  # the one that counts for this deadline (or the late one), or None
 
     @property
@@ -151,6 +151,8 @@ class OrgStatus:
             return "已报送"
         if self.status == "pending":
             return "待报送"
+        if self.status == "unchanged":
+            return "数据无更新，无需报送"
         if self.status == "late_submitted":
             return f"逾期，{self.submission.submitted_at.month}月{self.submission.submitted_at.day}日补报"
         return "逾期未报"
@@ -174,7 +176,9 @@ def submitters():
 def board(campaign, now=None):
     """Per deadline of kind tables: each street and department with its status. A submission counts for the
     first deadline at or after it (so it answers one deadline, the one of its week); after a deadline passes
-    without one, the org is late for it, and its first later submission is shown as the late one."""
+    without one, the org is late for it, and its first later submission is shown as the late one. A weekly
+    deadline asks for the latest tables only "如数据有更新" (while data changes): an org whose tables on that
+    day are still what it last submitted is not late."""
     now = now or now_local()
     by_org = {}
     for submission in Submission.select(Submission.id, Submission.street, Submission.department,
@@ -183,20 +187,40 @@ def board(campaign, now=None):
     boards, start = [], None
     for deadline in deadlines(campaign, "tables"):
         end = end_of_day(deadline.due)
+        current = {}  # the district's tables on the deadline's day, computed only when a weekly one asks
         rows = []
         for code, name, kind in submitters():
             mine = by_org.get(code, [])
             on_time = [s for s in mine if (start is None or s.submitted_at >= start) and s.submitted_at < end]
+            earlier = [s for s in mine if start is not None and s.submitted_at < start]
             if on_time:
                 rows.append(OrgStatus(code, name, kind, "on_time", on_time[-1]))
             elif now < end:
                 rows.append(OrgStatus(code, name, kind, "pending", None))
+            elif deadline.weekly and earlier and _unchanged(code, earlier[-1], deadline.due, current):
+                rows.append(OrgStatus(code, name, kind, "unchanged", earlier[-1]))
             else:
                 later = next((s for s in mine if s.submitted_at >= end), None)
                 rows.append(OrgStatus(code, name, kind, "late_submitted" if later else "late", later))
         boards.append(DeadlineBoard(deadline, rows))
         start = end
     return boards
+
+
+def _unchanged(code, submission, day, current):
+    """Whether the org's rows of every table it submitted are, on `day`, what `submission` froze."""
+    frozen = document(Submission.get_by_id(submission.id))["tables"]
+    if not current:
+        district = Scope("district", district_org())
+        current.update({str(n): campaign_tables.result(n, day, district).as_json() for n in campaign_tables.TABLES})
+    for number, table in frozen.items():
+        if table is None:
+            continue
+        now_rows = [r for r in current.get(number, {"rows": []})["rows"]
+                    if code in (r.get("code"), r.get("department"))]
+        if now_rows != table["rows"]:
+            return False
+    return True
 
 
 def deadline_window(campaign, submitted_at):

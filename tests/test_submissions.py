@@ -186,7 +186,7 @@ def test_the_district_sees_per_deadline_who_submitted_and_who_is_late(world, act
     assert (first["xiaofang"].status, first["xiaofang"].label) == ("late", "逾期未报")
     assert len(first) == 10 + 7  # every street and every department
     second = {o.code: o for o in boards[1].orgs}
-    assert (second["310105002"].status, second[STREET].status) == ("on_time", "late")
+    assert (second["310105002"].status, second[STREET].status) == ("on_time", "unchanged")  # no new data
     assert {o.status for o in boards[2].orgs} == {"pending"}
 
     monkeypatch.setattr(submitted, "now_local", lambda: datetime.datetime(2023, 4, 13, 8, 0))
@@ -255,3 +255,16 @@ def test_a_mail_that_fails_keeps_the_submission_and_is_sent_again_later(make_app
     assert len(smtp_server.mailbox.received) == 1
     assert next(smtp_server.mailbox.received[0][1].iter_attachments()).get_content() == \
         client.get(f"/api/v1/submissions/{number}.xlsx").data
+
+
+def test_a_weekly_deadline_asks_only_those_whose_tables_changed(world, monkeypatch):
+    """"专项行动期间如数据有更新的，请于每周三前将最新表格发送": unchanged tables are not late."""
+    plan = load_campaign_file(PLAN)
+    submit_at(monkeypatch, world["street"], "2023-04-04 10:00:00", datetime.date(2023, 4, 3))
+    submit_at(monkeypatch, world["other_street"], "2023-04-04 11:00:00", datetime.date(2023, 4, 3))
+    # After the first deadline, a unit of 江苏路 is surveyed on 4/10; nothing happens in 华阳路.
+    visit(world["district"], "310105002001", "愚园路10号", "2023-04-10")
+    second = {o.code: o for o in submitted.board(plan, now=datetime.datetime(2023, 4, 13, 8, 0))[1].orgs}
+    assert (second[STREET].status, second[STREET].label) == ("unchanged", "数据无更新，无需报送")
+    assert second["310105002"].status == "late"
+    assert second["xiaofang"].status == "late"  # never submitted: nothing to compare with
