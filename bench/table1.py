@@ -32,7 +32,9 @@ from domain.institutions import problem_list  # noqa: E402
 from domain.normalise import address_key, institution_key, phone_digits  # noqa: E402
 from domain.tables import table1, unit_state_query  # noqa: E402
 from domain.campaign_tables import result, results_for  # noqa: E402
+from domain.campaign import load_campaign_file  # noqa: E402
 from domain.submissions import frozen_tables  # noqa: E402
+from domain.summary import draft_summary  # noqa: E402
 from domain.tabledef import Scope  # noqa: E402
 from domain.workbook import write_table1, write_workbook  # noqa: E402
 from models import (  # noqa: E402
@@ -213,6 +215,9 @@ def main():
 
     measure("workbook of all three tables", all_tables)
     measure("报送 (freeze one street's tables)", lambda: frozen_tables(Scope("street", street), AS_OF))
+    campaign = load_campaign_file(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
+                                               "campaign-2023.json"))
+    measure("工作总结 draft (district, 2 phases)", lambda: len(draft_summary(district, campaign, AS_OF)))
     print(f"total: {table.total['surveyed']:,} surveyed, {table.total['suspect']:,} suspect, "
           f"{table.total['institutions']} institutions; {len(problems)} problem-list rows; workbook {size:,} bytes")
     print(f"process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

@@ -42,9 +42,13 @@ def submit(user, scope, as_of, client_uuid=None):
     (submission, created); raises entries.Conflict when `client_uuid` was used for another day,
     entries.NotYours when it was used by someone else."""
     values = {"client_uuid": client_uuid or str(uuid.uuid4()), "org": scope.code, "as_of": as_of.isoformat()}
+    # The tables are worked out before the write transaction (not inside it, where SQLite's write lock would
+    # make every other writer wait), and not at all for a submission sent again.
+    frozen = None if Submission.select().where(Submission.client_uuid == values["client_uuid"]).exists() \
+        else frozen_tables(scope, as_of)
 
     def create(fingerprint):
-        tables, workbook = frozen_tables(scope, as_of)
+        tables, workbook = frozen or frozen_tables(scope, as_of)
         submission = Submission.create(
             client_uuid=values["client_uuid"], street=scope.street, department=scope.department, as_of=as_of,
             submitted_by=user, submitted_at=now_local(), document=b"", workbook=workbook,

@@ -268,3 +268,15 @@ def test_the_form_saves_an_entry_and_shows_errors_at_the_fields(world, actions, 
     entry = SpotCheck.get()
     assert client.post(f"/tables/spot-checks/{entry.id}/delete").status_code == 303
     assert SpotCheck.select().count() == 0
+
+
+def test_htmx_gets_the_form_fragment_with_its_errors(world, actions, client):
+    actions.login("department")
+    reply = client.post("/tables/spot-checks", headers={"HX-Request": "true"},
+                        data={"client_uuid": str(uuid.uuid4()), "date": "2023-03-20", "channel": "in_use",
+                              "product": "fire_blanket", "batches": "", "failed": "1"})
+    assert reply.status_code == 422
+    text = reply.get_data(as_text=True)
+    assert text.lstrip().startswith('<div id="spot-checks">') and "<html" not in text
+    assert '<p class="field-error" id="err-batches">请填写抽查批次</p>' in text
+    assert "HX-Request" in reply.headers["Vary"]

@@ -182,7 +182,8 @@ def test_the_district_sees_per_deadline_who_submitted_and_who_is_late(world, act
     assert [b.deadline.due.isoformat() for b in boards] == ["2023-04-05", "2023-04-12", "2023-04-19", "2023-04-26"]
     first = {o.code: o for o in boards[0].orgs}
     assert (first[STREET].status, first[STREET].submission.id) == ("on_time", on_time.id)
-    assert (first["310105002"].status, first["310105002"].label) == ("late_submitted", "逾期，4月7日补报")
+    assert (first["310105002"].status, first["310105002"].label, first["310105002"].submission.id) == \
+        ("late_submitted", "逾期，4月7日补报", late.id)
     assert (first["xiaofang"].status, first["xiaofang"].label) == ("late", "逾期未报")
     assert len(first) == 10 + 7  # every street and every department
     second = {o.code: o for o in boards[1].orgs}

@@ -11,7 +11,7 @@ from domain.tabledef import PERCENT, Column, Derived, percent
 from domain.tables import UnitFigure, count_if
 from tests.conftest import OTHER_STREET, STREET
 from tests.test_spot_checks import entered, shichang  # noqa: F401 (fixtures)
-from tests.test_tables import D2, build_district, district  # noqa: F401 (fixture)
+from tests.test_tables import D2, district  # noqa: F401 (fixture)
 
 SHOPS = Column("shops", "其中沿街商铺", UnitFigure(lambda u: count_if(u.surveyed & (u.c.unit_type == "shop"))))
 PASSED = Column("passed", "合格批次", Derived(lambda f: f["batches"] - f["failed"]))
