@@ -1,17 +1,24 @@
 """排摸通 (Paimo): the application factory. Served as `gunicorn 'app:create_app()'`."""
 import os
 import secrets
+import tempfile
 
 from flask import Flask, current_app, request
+from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
-from domain import accounts
-from extensions import csrf, limiter, login_manager
+from domain import accounts, uploads
+from extensions import csrf, init_counters, limiter, login_manager
 from models import bind_database, db
 
 # Every URL an unsafe request may reach without a CSRF token: none, except bearer-token API calls.
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+# The same for everyone, so they keep their own caching even for a logged-in user: versioned static files
+# (a year), the service worker and manifest (no-cache with an ETag), the home-screen icon.
+CACHEABLE_ENDPOINTS = {"static", "pwa.service_worker", "pwa.manifest", "pwa.apple_touch_icon"}
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -19,8 +26,19 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+class JSONProvider(DefaultJSONProvider):
+    def loads(self, s, **kwargs):
+        # JSON nested deeper than the recursion limit is invalid JSON to us, not a RecursionError (a 500):
+        # request.get_json() then treats it like any other unreadable body.
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
 def create_app(test_config=None):
     app = Flask(__name__, instance_relative_config=True)
+    app.json = JSONProvider(app)
     app.config.from_object(Config)
     if test_config:
         app.config.update(test_config)
@@ -28,9 +46,17 @@ def create_app(test_config=None):
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
 
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address, scheme and host as the trusted proxies saw them (X-Forwarded-*), so that rate
+        # limits count per real client; headers beyond those hops are the client's own claims and are ignored.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     bind_database(app.config["DATABASE_URL"])
     csrf.init_app(app)
     limiter.init_app(app)
+    init_counters(app)
+    uploads.limit_decoding(app.config["IMAGE_DECODE_SLOTS"])
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
@@ -49,13 +75,31 @@ def create_app(test_config=None):
 
 
 def _instance_secret(instance_path):
-    """A random secret kept in instance/ so sessions survive restarts when SECRET_KEY is not set."""
+    """A random secret kept in instance/secret_key so sessions survive restarts when SECRET_KEY is not set.
+
+    Workers starting together on a fresh instance must agree on it. Each writes a whole key to a private file
+    of its own, then links that file to instance/secret_key: link(2), like open(O_CREAT|O_EXCL), fails when
+    the name exists, so exactly one key wins, nobody overwrites it, and nobody reads it half-written; a
+    loser reads the winner's key."""
     path = os.path.join(instance_path, "secret_key")
     if not os.path.exists(path):
-        with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as fh:
-            fh.write(secrets.token_hex(32))
+        fd, own = tempfile.mkstemp(dir=instance_path, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(own, path)
+            except FileExistsError:
+                pass  # another worker was first: its key is the key
+        finally:
+            os.unlink(own)
     with open(path) as fh:
-        return fh.read().strip()
+        key = fh.read().strip()
+    if not key:
+        raise RuntimeError(f"{path} 是空的：删除它后重新启动（会生成新的密钥），或设置 SECRET_KEY")
+    return key
 
 
 def _register_blueprints(app):
@@ -88,12 +132,18 @@ def _load_user_from_token(req):
 
 
 def _register_request_hooks(app):
+    from blueprints.errors import error_response
+
     @app.before_request
     def open_database_and_check_csrf():
         db.connect(reuse_if_open=True)
         # Browsers cannot send an Authorization header cross-site without CORS, so a bearer-token call
         # needs no CSRF token; every other unsafe request does (forms and the PWA's fetches).
         if request.method in UNSAFE_METHODS and _bearer_token() is None and app.config["WTF_CSRF_ENABLED"]:
+            if request.path.startswith("/api/") and not current_user.is_authenticated:
+                # No credentials at all: the API's documented 401 (every API route needs a login, so there
+                # is nothing a forged request could do here).
+                return error_response(401, "请先登录", code="unauthorized")
             csrf.protect()
 
     @app.teardown_request
@@ -113,10 +163,14 @@ def _register_request_hooks(app):
             # WeChat's browser otherwise keeps showing stale pages; htmx fragments and pages share URLs.
             response.headers["Cache-Control"] = "no-cache"
             response.vary.add("HX-Request")
-        if current_user and getattr(current_user, "is_authenticated", False) and request.path.startswith("/api/"):
-            response.headers.setdefault("Cache-Control", "no-store")
+        if request.endpoint not in CACHEABLE_ENDPOINTS and current_user.is_authenticated:
+            # Whatever a logged-in user (session or token) is sent holds personal data or a secret: pages,
+            # JSON, exports (send_file says no-cache), photos. Nothing may keep a copy, not even the browser.
+            # The service worker's offline copies of survey pages are made with the Cache API, not by HTTP.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.context_processor
     def inject_globals():
-        return {"config_hotline": app.config["HOTLINE"], "district_name": app.config["DISTRICT_NAME"]}
+        return {"public_hotlines": app.config["PUBLIC_HOTLINES"], "contact_phone": app.config["CAMPAIGN_CONTACT_PHONE"],
+                "district_name": app.config["DISTRICT_NAME"]}

@@ -73,11 +73,16 @@ def register_commands(app):
         click.echo(token)
 
     @app.cli.command("load-demo")
-    def load_demo():
-        """Fill a demo street with 居委, users of every role and some records; print the logins."""
-        from domain.demo import DEMO_USERS, load_demo_data
+    @click.option("--force", is_flag=True, help="数据库里已有真实数据也载入（只用于测试库）")
+    def load_demo(force):
+        """Fill a demo street with 居委, users of every role and some records; print the logins. Refuses a
+        database holding real data unless --force."""
+        from domain.demo import DEMO_USERS, DemoRefused, load_demo_data
 
-        created = load_demo_data(app.config["PASSWORD_HASH_METHOD"])
+        try:
+            created = load_demo_data(app.config["PASSWORD_HASH_METHOD"], force=force)
+        except DemoRefused as exc:
+            raise click.ClickException(str(exc))
         click.echo("演示数据已载入。" if created else "演示数据早已载入，未重复添加。")
         click.echo("演示账号（用户名 / 密码 / 角色）：")
         for username, password, _, _, label in DEMO_USERS:

@@ -8,14 +8,24 @@ def _flag(name, default="0"):
     return os.environ.get(name, default).lower() in ("1", "true", "yes", "on")
 
 
+def _hotlines(text):
+    """"12345=市民服务热线,12315=产品质量、消费投诉" as [("12345", "市民服务热线"), ("12315", "产品质量、消费投诉")]."""
+    pairs = [item.partition("=") for item in text.split(",") if item.strip()]
+    return [(number.strip(), label.strip() or "举报电话") for number, _, label in pairs]
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
     # SQLite file under instance/ unless DATABASE_URL says otherwise (postgresql://…).
     DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///" + os.path.join(BASE_DIR, "instance", "paimo.db"))
-    # Links that leave the app (poster QR codes) start with this.
-    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
-    # Shown on posters and on the public pages.
-    HOTLINE = os.environ.get("PAIMO_HOTLINE", "62259523")
+    # The public address links that leave the app start with (poster QR codes), e.g. https://paimo.example.cn.
+    # Unset, they are made from the address each request came to; gunicorn.conf.py warns at start-up when a
+    # set BASE_URL names this machine but not where it listens.
+    BASE_URL = os.environ.get("BASE_URL", "").strip().rstrip("/")
+    # The numbers the public is given, on posters and public pages: "number=what it is for", comma-separated.
+    PUBLIC_HOTLINES = _hotlines(os.environ.get("PUBLIC_HOTLINES", "12345=市民服务热线,12315=产品质量、消费投诉"))
+    # The campaign's contact for officials (the plan: 区消防救援支队, 62259523): staff pages only.
+    CAMPAIGN_CONTACT_PHONE = os.environ.get("CAMPAIGN_CONTACT_PHONE", "62259523")
     DISTRICT_NAME = os.environ.get("PAIMO_DISTRICT_NAME", "长宁区")
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", os.path.join(BASE_DIR, "instance", "uploads"))
     POSTER_FONT = os.environ.get("POSTER_FONT", "")
@@ -37,11 +47,22 @@ class Config:
     # pbkdf2 with a million rounds (about 0.2 s here): Werkzeug's default scrypt is below ASVS 5's minimum.
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000000")
 
-    # Flask-Limiter: memory:// counts per worker process; use redis://… when running several workers.
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none, the TCP peer is
+    # the client). Rate limits count per real client only when this matches the deployment: too low and all
+    # clients share the proxy's budget, too high and a client can claim any address.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+
+    # Rate limits and Paimo's own counters (login throttle, poster scans): memory:// counts per worker
+    # process; with several workers or servers use redis://host:port/db, shared by all.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Failed logins (domain/login_throttle.py): per address, per account and client, and per account from
+    # clients that never logged in to it (far above one person's mistakes; the owner is never stopped by it).
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")
     RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "5 per minute;20 per hour")
+    RATELIMIT_LOGIN_CEILING = os.environ.get("RATELIMIT_LOGIN_CEILING", "100 per hour;300 per day")
+    # Poster scans are counted once per address and day, and written at most this often per poster.
+    SCAN_FLUSH_SECONDS = int(os.environ.get("SCAN_FLUSH_SECONDS", "60"))
     RATELIMIT_PUBLIC = os.environ.get("RATELIMIT_PUBLIC", "10 per minute;60 per hour")
     # Per poster as well as per address: a poster is one lobby, and a flood from it is not residents.
     RATELIMIT_POSTER = os.environ.get("RATELIMIT_POSTER", "20 per hour;100 per day")
@@ -61,6 +82,9 @@ class Config:
 
     # A referral's due date, by default: this many working days (Monday to Friday) after it is made.
     REFERRAL_DUE_WORKING_DAYS = int(os.environ.get("REFERRAL_DUE_WORKING_DAYS", "10"))
+
+    # Photos decoded at once per worker process (domain/uploads.py): each may take up to ~200 MB while decoded.
+    IMAGE_DECODE_SLOTS = int(os.environ.get("IMAGE_DECODE_SLOTS", "1"))
 
     # A report may carry three photos of up to 8 MB each (domain/uploads.py) plus its text: a body larger
     # than that is refused before it is read.

@@ -34,6 +34,7 @@ RULES = {
     "referrals.work": frozenset((DEPARTMENT,)),   # accept, record what was done, return
     "leads.log": frozenset((STREET, DISTRICT, DEPARTMENT)),
     "tables.view": frozenset((STREET, DISTRICT)),
+    "overview": frozenset((STREET, DISTRICT)),    # the landing page: new 线索 and progress per 居委/街镇
     "problems.decide": frozenset((DISTRICT,)),    # merge and split institutions of the problem list
     "approved.manage": frozenset((DISTRICT,)),
     "audit.view": frozenset((DISTRICT,)),

@@ -1,41 +1,95 @@
 """Logging in and out, and the profile page with the user's API tokens."""
+import secrets
+from urllib.parse import urlsplit
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from itsdangerous import BadData, URLSafeTimedSerializer
 
-from domain import accounts
-from extensions import limiter
+import extensions
+from blueprints.errors import retry_words
+from domain import accounts, login_throttle
 from models import ApiToken
 from permissions import public, requires
 
 bp = Blueprint("auth", __name__)
 
 
-def _login_username():
-    return "user:" + request.form.get("username", "").strip().lower()
-
-
 def _safe_next(target):
-    # Only same-site paths: an open redirect after login is a phishing tool.
-    return target if target and target.startswith("/") and not target.startswith("//") else url_for("main.home")
+    """`target` when it is a path of this site, else the home page: an open redirect after login is a phishing
+    tool. Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so `/<TAB>/evil` and
+    `/\\evil` lead to another host; a CR LF would also break the Location header. Such targets are refused
+    whole rather than cleaned."""
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in target)):
+        return url_for("main.home")
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else url_for("main.home")
+
+
+DEVICE_COOKIE = "paimo_device"
+DEVICE_DAYS = 90
+DEVICE_ACCOUNTS = 8  # a shared office PC remembers this many accounts
+
+
+def _device_serializer():
+    return URLSafeTimedSerializer(current_app.secret_key, salt="paimo-login-device")
+
+
+def _device_cookie():
+    """{"d": device id, "a": [account keys]} of the signed device cookie a successful login leaves, or {}."""
+    try:
+        value = _device_serializer().loads(request.cookies.get(DEVICE_COOKIE, ""), max_age=DEVICE_DAYS * 86400)
+    except BadData:
+        return {}
+    return value if isinstance(value, dict) and isinstance(value.get("a"), list) else {}
+
+
+def _attempt(username):
+    """This login attempt as the throttle counts it: the account, the real client address, and the device
+    when the browser logged in to this account before (domain/login_throttle.py)."""
+    account = login_throttle.account_key(username)
+    cookie = _device_cookie()
+    device = cookie.get("d", "") if account in cookie.get("a", []) else ""
+    return login_throttle.Attempt(account=account, address=request.remote_addr or "", device=str(device))
+
+
+def _remember_device(response, attempt):
+    cookie = _device_cookie()
+    accounts_seen = [attempt.account] + [a for a in cookie.get("a", []) if a != attempt.account]
+    value = {"d": cookie.get("d") or secrets.token_urlsafe(16), "a": accounts_seen[:DEVICE_ACCOUNTS]}
+    response.set_cookie(DEVICE_COOKIE, _device_serializer().dumps(value), max_age=DEVICE_DAYS * 86400,
+                        path=url_for("auth.login"), secure=current_app.config["SESSION_COOKIE_SECURE"],
+                        httponly=True, samesite="Lax")
+    return response
+
+
+def _login_page(error=None, status=200):
+    return render_template("auth/login.html", error=error, username=request.form.get("username", "")), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"], key_func=_login_username, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
-    error = None
-    if request.method == "POST":
-        user = accounts.authenticate(request.form.get("username", "").strip(), request.form.get("password", ""))
-        if user:
-            session.permanent = True
-            login_user(accounts.start_session(user))
-            return redirect(_safe_next(request.args.get("next")))
-        error = "用户名或密码不正确"
-    status = 401 if error else 200
-    return render_template("auth/login.html", error=error, username=request.form.get("username", "")), status
+    if request.method == "GET":
+        return _login_page()
+    username = request.form.get("username", "").strip()
+    attempt, throttle = _attempt(username), extensions.login_throttle()
+    wait = throttle.wait(attempt)
+    if wait:
+        page, status = _login_page(f"操作太频繁：登录失败次数太多，{retry_words(wait)}。忘记密码请联系管理员。", 429)
+        return page, status, {"Retry-After": str(wait)}
+    user = accounts.authenticate(username, request.form.get("password", ""),
+                                 current_app.config["PASSWORD_HASH_METHOD"])
+    if user is None:
+        throttle.failed(attempt)
+        return _login_page("用户名或密码不正确", 401)
+    throttle.succeeded(attempt)
+    session.permanent = True
+    login_user(accounts.start_session(user))
+    return _remember_device(redirect(_safe_next(request.args.get("next"))), attempt)
 
 
 @bp.post("/logout")

@@ -30,7 +30,8 @@ def referral_or_404(referral_id):
 
 def chosen_filters(values):
     return {"status": values.get("status", ""), "street": values.get("street", ""), "kind": values.get("kind", ""),
-            "important": values.get("important") == "1", "overdue": values.get("overdue") == "1"}
+            "important": values.get("important") == "1", "overdue": values.get("overdue") == "1",
+            "escalated": values.get("escalated") == "1"}
 
 
 def due_days():

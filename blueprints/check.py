@@ -1,7 +1,7 @@
 """`/check`: anyone looks an institution up against the approved list (design section 5); the district keeps
 the list at `/check/approved`; `import-approved FILE.csv` loads it from the command line."""
 import click
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from domain import approved
@@ -12,12 +12,18 @@ from permissions import public, requires
 bp = Blueprint("check", __name__, cli_group=None)  # its commands are top-level: flask --app app …
 
 
-@bp.get("/check")
+LISTED = 100  # entries the public list shows at once; more are found by searching
+
+
+@bp.get("/check", strict_slashes=False)
 @public
 def index():
+    """The published list (the plan's 公布名单), searchable; a name typed in full gets a plain verdict."""
     query = request.args.get("q", "").strip()[:200]
     current, expired = approved.lookup(query) if query else ([], [])
-    return render_template("check/index.html", query=query, current=current, expired=expired)
+    published = approved.published(query)
+    return render_template("check/index.html", query=query, current=current, expired=expired,
+                           listed=list(published.limit(LISTED)), total=published.count())
 
 
 # --- the district keeps the list ------------------------------------------------------------------------
@@ -30,13 +36,21 @@ def entry_or_404(entry_id):
 def render_list(errors=None, form=None, status=200):
     search = request.args.get("q", "").strip()
     return render_template("check/approved.html", entries=approved.entries(search), search=search,
-                           errors=errors or {}, form=form or {}), status
+                           columns=approved.CSV_COLUMNS.values(), errors=errors or {}, form=form or {}), status
 
 
 @bp.get("/check/approved")
 @requires("approved.manage")
 def approved_list():
     return render_list()
+
+
+@bp.get("/check/approved/template.csv")
+@requires("approved.manage")
+def approved_template():
+    """A CSV with the header `import-approved` reads and one example line, to fill in with Excel or WPS."""
+    return Response(approved.csv_template(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=approved-template.csv"})
 
 
 @bp.post("/check/approved")

@@ -5,6 +5,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 
 from domain import posters
+from extensions import scan_counter
 from models import Org, audit
 from permissions import picks_community, requires
 
@@ -22,15 +23,26 @@ def scope_communities():
     return Org.select().where((Org.kind == "community") & Org.code.in_(current_user.community_codes())).order_by(Org.code)
 
 
+def public_base_url():
+    """Where residents reach the app: BASE_URL when set, else the address this page was asked at (so that
+    `make run PORT=5077` prints posters pointing at port 5077)."""
+    return current_app.config["BASE_URL"] or request.url_root.rstrip("/")
+
+
 def url_of(poster):
-    return posters.report_url(current_app.config["BASE_URL"], poster.code)
+    return posters.report_url(public_base_url(), poster.code)
+
+
+def check_url():
+    return public_base_url() + url_for("check.index")
 
 
 def render_index(errors=None, form=None, status=200):
     community = request.args.get("community", "")
-    return render_template("posters/index.html", posters=posters.posters_in_scope(current_user, community),
+    found = scan_counter().with_pending(posters.posters_in_scope(current_user, community))
+    return render_template("posters/index.html", posters=found,
                            communities=scope_communities(), community=community, errors=errors or {},
-                           form=form or {}), status
+                           form=form or {}, base_url=public_base_url()), status
 
 
 @bp.get("/")
@@ -64,7 +76,7 @@ def retire(code):
 def print_one(code):
     poster = poster_or_404(code)
     audit(current_user, "export", poster, "print")
-    return render_template("posters/print.html", posters=[poster], url_of=url_of)
+    return render_template("posters/print.html", posters=[poster], url_of=url_of, check_url=check_url())
 
 
 @bp.get("/print")
@@ -77,7 +89,7 @@ def print_all():
     chosen = list(posters.posters_in_scope(current_user, community, include_retired=False))
     for poster in chosen:
         audit(current_user, "export", poster, "print")
-    return render_template("posters/print.html", posters=chosen, url_of=url_of)
+    return render_template("posters/print.html", posters=chosen, url_of=url_of, check_url=check_url())
 
 
 @bp.get("/<code>/qr.png")
@@ -100,8 +112,8 @@ def share_png(code):
         font = posters.find_font(current_app.config.get("POSTER_FONT", ""))
     except posters.FontMissing as exc:
         return render_template("error.html", status=503, message=str(exc)), 503
-    image = posters.share_png(url_of(poster), current_app.config["BASE_URL"] + url_for("check.index"),
-                              poster.community.name, poster.location, current_app.config["HOTLINE"], font)
+    image = posters.share_png(url_of(poster), check_url(), poster.community.name, poster.location,
+                              current_app.config["PUBLIC_HOTLINES"], font)
     audit(current_user, "export", poster, "share.png")
     return Response(image, mimetype="image/png",
                     headers={"Content-Disposition": f'inline; filename="poster-{poster.code}.png"'})
@@ -117,5 +129,8 @@ def create_poster_command(community_code, location):
     except posters.PosterError as exc:
         raise click.ClickException(next(iter(exc.errors.values())))
     click.echo(f"已生成海报：{poster.community.name} {poster.location}")
-    click.echo(posters.report_url(current_app.config["BASE_URL"], poster.code))
+    if current_app.config["BASE_URL"]:
+        click.echo(posters.report_url(current_app.config["BASE_URL"], poster.code))
+    else:
+        click.echo(f"二维码链接：<网站地址>/r/{poster.code}（未设置 BASE_URL：按打开海报页面的地址生成）")
     click.echo(poster.code)

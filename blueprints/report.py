@@ -1,12 +1,14 @@
 """The public report page (design sections 2 and 7): `/r/<poster code>` from a poster's QR code, `/r` without
-one, and `/r/status` where a resident sees a report's status by its 编号. No login, no JavaScript needed:
-plain forms, a honeypot and rate limits per address and per poster instead of anything a resident must do."""
+one, `/r/status` where a resident sees a report's progress by its 编号, and `/r/guide`, how to tell a fake
+training and a counterfeit product. No login, no JavaScript needed: plain forms, a honeypot and rate limits
+per address and per poster instead of anything a resident must do. Every URL also answers with a trailing
+slash (people type them, and WeChat passes links on as they were typed)."""
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 
-from domain import cases, posters, reports, uploads
+from domain import guide as guide_facts
+from domain import posters, reports, uploads
 from domain.clock import now_local
-from extensions import limiter
-from models import REPORT_STATUSES
+from extensions import limiter, scan_counter
 from permissions import public
 
 bp = Blueprint("report", __name__, url_prefix="/r", cli_group=None)
@@ -46,8 +48,8 @@ def submit(poster=None):
     """Check the form and the photos, store the report, show its number (the same for /r and /r/<code>)."""
     if request.form.get(HONEYPOT):
         # A bot filled the field people cannot see: look like success, keep nothing.
-        return render_template("report/status.html", number=reports.new_number(now_local()), report=None,
-                               received=True, status_label=REPORT_STATUSES["new"])
+        fake = reports.public_progress(reports.new_number(now_local()), "new", now_local())
+        return render_template("report/status.html", number=fake["number"], progress=fake, received=True)
     values, errors = reports.parse_report(request.form)
     values["area"] = request.form.get("area", "")
     try:
@@ -61,26 +63,32 @@ def submit(poster=None):
     return redirect(url_for("report.status", number=report.number, received=1), 303)
 
 
-@bp.route("", methods=["GET", "POST"])
+@bp.route("", methods=["GET", "POST"], strict_slashes=False)
 @public
 @limiter.limit(_public_limit, methods=["POST"], error_message=BUSY)
 def general():
     return submit() if request.method == "POST" else render_form()
 
 
-@bp.get("/status")
+@bp.get("/status", strict_slashes=False)
 @public
 @limiter.limit(_public_limit, exempt_when=lambda: not request.args.get("number"), error_message=BUSY)
 def status():
-    number = request.args.get("number", "").strip()
+    number = request.args.get("number", "").strip()[:32]
     report = reports.report_by_number(number) if number else None
-    code = 404 if number and report is None else 200
-    return render_template("report/status.html", number=report.number if report else number, report=report, received=bool(report) and bool(request.args.get("received")),
-                           status_label=REPORT_STATUSES.get(report.status) if report else None,
-                           step=cases.public_step(report) if report else None), code
+    if report is None:
+        return render_template("report/status.html", number=number, progress=None), 404 if number else 200
+    return render_template("report/status.html", number=report.number, progress=reports.progress_of(report),
+                           received=bool(request.args.get("received")))
 
 
-@bp.route("/<code>", methods=["GET", "POST"])
+@bp.get("/guide", strict_slashes=False)
+@public
+def guide():
+    return render_template("report/guide.html", facts=guide_facts)
+
+
+@bp.route("/<code>", methods=["GET", "POST"], strict_slashes=False)
 @public
 @limiter.limit(_public_limit, methods=["POST"], error_message=BUSY)
 @limiter.limit(_poster_limit, key_func=_poster_key, methods=["POST"], error_message=BUSY)
@@ -88,5 +96,5 @@ def poster_report(code):
     poster = poster_or_404(code)
     if request.method == "POST":
         return submit(poster)
-    posters.count_scan(poster)
+    scan_counter().count(poster.id, request.remote_addr or "", now_local().date())  # no write per view
     return render_form(poster)

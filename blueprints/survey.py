@@ -185,7 +185,7 @@ def render_record_form(unit, values, errors=None, status=200, survey=None):
 
 def with_one_more(form):
     """The form values with one more blank training or purchase block (增加 without JavaScript)."""
-    values = form.to_dict()
+    values = survey_form.form_values(form)
     kind = form.get("add")
     if kind in ("trainings", "purchases"):
         values[f"{kind}.{survey_form.count_items(values, kind)}.new"] = ""
@@ -202,7 +202,7 @@ def record_form(unit_id):
         return render_record_form(unit, with_one_more(request.form))
     survey, errors = survey_form.save_form(current_user, request.form)
     if errors:
-        return render_record_form(unit, request.form.to_dict(), errors, 422)
+        return render_record_form(unit, survey_form.form_values(request.form), errors, 422)
     return redirect(back_to(survey.unit, saved=survey.unit_id), 303)
 
 
@@ -248,7 +248,7 @@ def edit(survey_id):
         return render_record_form(unit, with_one_more(request.form), survey=survey)
     corrected, errors = survey_form.correct_form(current_user, survey, request.form)
     if errors:
-        return render_record_form(unit, request.form.to_dict(), errors, 422, survey=survey)
+        return render_record_form(unit, survey_form.form_values(request.form), errors, 422, survey=survey)
     return redirect(back_to(corrected.unit, corrected=corrected.unit_id), 303)
 
 

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_login import current_user
 
 from blueprints.errors import error_response
-from domain import campaign_tables, institutions
+from domain import campaign_tables, cases, institutions
 from domain.campaign import calendar
 from domain.clock import last_wednesday, today_local
 from domain.summary import draft_summary
@@ -26,6 +26,7 @@ bp = Blueprint("tables", __name__, cli_group=None)  # its commands are top-level
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+AS_OF_RANGE = (datetime.date(2000, 1, 1), datetime.date(2100, 12, 31))
 
 
 class BadDate(ValueError):
@@ -40,8 +41,9 @@ def parse_as_of(value):
         day = datetime.date.fromisoformat(value.strip())
     except ValueError:
         raise BadDate("统计日期格式应为 YYYY-MM-DD，例如 2023-03-29")
-    if day.year < 2000:
-        raise BadDate("统计日期不正确")
+    # A campaign's dates, with room: 9999-12-31 would overflow "end of day D" in every table query.
+    if not AS_OF_RANGE[0] <= day <= AS_OF_RANGE[1]:
+        raise BadDate(f"统计日期应在 {AS_OF_RANGE[0]} 至 {AS_OF_RANGE[1]} 之间")
     return day
 
 
@@ -265,6 +267,7 @@ def institution(day, street):
         abort(404)
     dates = _dates(day)
     return render_template("tables/institution.html", item=found, street=street, links=institutions.links(found),
+                           case_id=cases.case_id_of(found),
                            splits=institutions.split_pairs(), REPORT_STATUSES=REPORT_STATUSES,
                            community_names=institutions.community_names(), **dates), dates["status"]
 

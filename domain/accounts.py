@@ -1,5 +1,6 @@
 """People: creating users, checking passwords, server-side sessions and API tokens."""
 import datetime
+import functools
 import hashlib
 import secrets
 
@@ -10,8 +11,14 @@ from models import ROLES, ApiToken, Department, Org, User, UserSession, audit
 
 # Which kind of org each role belongs to (design section 3).
 ROLE_ORG_KIND = {"surveyor": "community", "street": "street", "district": "district"}
-# Checked against when the username is unknown, so a miss takes as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a password", method="pbkdf2:sha256:1000")
+
+
+@functools.lru_cache(maxsize=4)
+def _dummy_hash(method):
+    """A hash of the configured strength, checked against when the username is unknown: a miss then takes as
+    long as a wrong password (a cheaper dummy told which usernames exist). Made once per method, when first
+    needed."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 class AccountError(ValueError):
@@ -43,13 +50,15 @@ def create_user(username, role, org_code, password, hash_method, display_name=""
                        password_hash=generate_password_hash(password, method=hash_method))
 
 
-def authenticate(username, password):
-    """The active user with this username and password, or None."""
+def authenticate(username, password, hash_method):
+    """The active user with this username and password, or None. Every answer costs one check of a hash of
+    `hash_method` (the configured one), whether the user exists, is inactive or not, so that timing tells
+    nothing about the username."""
     user = User.get_or_none(User.username == username)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(hash_method), password)
         return None
-    if not user.active or not check_password_hash(user.password_hash, password):
+    if not check_password_hash(user.password_hash, password) or not user.active:
         return None
     return user
 

@@ -2,8 +2,9 @@
 
 Looked up by normalised name (domain.normalise.institution_key) or by 统一社会信用代码; an entry past its
 `valid_until` no longer counts as approved. The list is loaded from a CSV
-`name,credit_code,address,phone,approval_no,valid_until` (checked as a whole first: a bad file changes
-nothing) and kept by the district in the UI.
+`name,credit_code,address,phone,approval_no,valid_until` (or the same header in Chinese, as the template the
+district downloads has it; checked as a whole first: a bad file changes nothing) and kept by the district in
+the UI.
 """
 import datetime
 
@@ -13,6 +14,8 @@ from domain.org_import import ImportError_, read_rows
 from models import ApprovedInstitution, audit, db
 
 CSV_HEADER = ["name", "credit_code", "address", "phone", "approval_no", "valid_until"]
+CSV_COLUMNS = {"name": "机构名称", "credit_code": "统一社会信用代码", "address": "地址", "phone": "电话",
+               "approval_no": "批准文号", "valid_until": "有效期至"}
 FIELD_LIMITS = {"name": 200, "credit_code": 18, "address": 200, "phone": 40, "approval_no": 64}
 
 
@@ -34,6 +37,23 @@ def lookup(text, on=None):
     on = on or now_local().date()
     current = [a for a in found if a.valid_until is None or a.valid_until >= on]
     return current, [a for a in found if a not in current]
+
+
+def csv_template():
+    """An empty import file with its header in Chinese, UTF-8 with a BOM so that Excel and WPS open it as such."""
+    return "\ufeff" + ",".join(CSV_COLUMNS.values()) + "\r\n"
+
+
+def _with_english_header(text):
+    """The file with a Chinese header (the template's) read as if it had the English one."""
+    text = text.lstrip("\ufeff")
+    first, newline, rest = text.partition("\n")
+    header = [cell.strip() for cell in first.rstrip("\r").split(",")]
+    if header == list(CSV_COLUMNS.values()):
+        return ",".join(CSV_HEADER) + newline + rest
+    if header != CSV_HEADER:
+        raise ImportError_(f"第 1 行：表头应为 {','.join(CSV_COLUMNS.values())}（可下载模板照填）")
+    return text
 
 
 def clean_entry(values):
@@ -71,7 +91,7 @@ def _existing(fields):
 def import_csv(text, user=None):
     """(added, updated). An entry is the same as a stored one when its credit code (else its name) matches."""
     rows = []
-    for line_no, cells in read_rows(text, CSV_HEADER):
+    for line_no, cells in read_rows(_with_english_header(text), CSV_HEADER):
         fields, errors = clean_entry(dict(zip(CSV_HEADER, cells)))
         if errors:
             field, message = next(iter(errors.items()))
@@ -116,6 +136,12 @@ def update_entry(user, entry, values):
 def delete_entry(user, entry):
     audit(user, "delete", entry, entry.name)
     entry.delete_instance()
+
+
+def published(search="", on=None):
+    """The list as the public sees it: entries still valid on `on` (today), by name, `search` as for entries()."""
+    on = on or now_local().date()
+    return entries(search).where(ApprovedInstitution.valid_until.is_null() | (ApprovedInstitution.valid_until >= on))
 
 
 def entries(search=""):

@@ -159,6 +159,12 @@ def _fetch(anchors):
     return found
 
 
+def case_id_of(group):
+    """The id of the case of a group of mentions (its rows are added if it was never listed)."""
+    rows = _rows([group])
+    return min(rows[a].id for a in group.anchors if a in rows)
+
+
 def _views(found_groups):
     rows = _rows(found_groups)
     views = [CaseView(group=g, rows=sorted((rows[a] for a in g.anchors if a in rows), key=lambda r: r.id))
@@ -226,8 +232,11 @@ def _department_reach(user):
     return leads, rows
 
 
-def filter_cases(views, status="", street="", kind="", important=False, overdue=False, today=None):
+def filter_cases(views, status="", street="", kind="", important=False, overdue=False, escalated=False,
+                 today=None):
     today = today or today_local()
+    if escalated:
+        views = [v for v in views if v.escalated and v.status in ("pending", "returned")]
     if status in STATUSES:
         views = [v for v in views if v.status == status]
     if street:
@@ -241,6 +250,20 @@ def filter_cases(views, status="", street="", kind="", important=False, overdue=
     return views
 
 
+def attention(user, today=None):
+    """What needs the user among its cases, counted: to refer (待移交, of which escalated by a 居委), returned by a
+    department, overdue, marked 重要 — one pass over the cases of its scope."""
+    today = today or today_local()
+    views = cases_for(user, today)
+    return {
+        "pending": sum(v.status == "pending" for v in views),
+        "escalated": sum(v.escalated and v.status in ("pending", "returned") for v in views),
+        "returned": sum(v.status == "returned" for v in views),
+        "overdue": sum(v.overdue(today) for v in views),
+        "important": sum(v.important and v.status != "closed" for v in views),
+    }
+
+
 def case_for(user, case_id, today=None):
     """The case holding Case row `case_id` as `user` sees it, or None when it is not theirs to see.
 
@@ -249,8 +272,12 @@ def case_for(user, case_id, today=None):
     row = Case.get_or_none(Case.id == case_id)
     if row is None:
         return None
-    today = today or today_local()
-    group = next((g for g in all_groups(today) if row.anchor in g.anchors), None)
+    group = next((g for g in all_groups(today or today_local()) if row.anchor in g.anchors), None)
+    return _case_view(user, row, group)
+
+
+def _case_view(user, row, group):
+    """The case of Case row `row` and its current group of mentions (None: its mentions have gone)."""
     if group is None:
         group = Group(key=row.anchor, mentions=[], streets=[], communities=[])
     view = _views([group])[0] if group.mentions else CaseView(group=group, rows=[row])
@@ -270,8 +297,7 @@ def case_of_report(user, report, today=None):
                   if any(m.kind == "report" and m.id == report.id for m in g.mentions)), None)
     if group is None:
         return None
-    row = _rows([group])[group.anchors[0]]
-    return case_for(user, row.id, today)
+    return _case_view(user, _rows([group])[group.anchors[0]], group)
 
 
 def visible_case_ids(user):
@@ -489,20 +515,10 @@ def work(user, referral, values, photos=()):
 
 # --- what a resident sees on /r/status -----------------------------------------------------------------
 
-PUBLIC_STEPS = {
-    "referred": ("已移交有关部门处理", "部门接收后会核查处理，请耐心等待。"),
-    "accepted": ("有关部门已接收", "部门正在核查，请耐心等待。"),
-    "investigating": ("有关部门正在核查", "核查结束后，这里会显示处理结果。"),
-    "penalised": ("有关部门已依法查处", "感谢您的举报。"),
-    "to_police": ("已移送公安机关处理", "感谢您的举报。"),
-    "unfounded": ("经核查，未发现所举报的问题", "如有新的情况，可以再次举报。"),
-    "returned": ("正在重新安排处理部门", "街镇会重新移交，请耐心等待。"),
-}
 
-
-def public_step(report):
-    """(step in plain words, what happens next) of the case a report belongs to, once it was referred; None
-    before. The lead referral speaks for the case; never a department's notes."""
+def referral_step_of(report):
+    """The step of the referral that speaks for a referred report's case: an outcome (已查处, 已移送公安) if any,
+    else the lead department's, else the first; None before any referral (domain.reports words it)."""
     if report.status != "referred":
         return None
     # The report's case is its group (its institution may be known by other names and phones too).
@@ -512,6 +528,6 @@ def public_step(report):
     found = list(Referral.select().join(Case).where(Case.anchor.in_(anchors))
                  .order_by(Referral.lead.desc(), Referral.id))
     if not found:
-        return PUBLIC_STEPS["referred"]
-    ended = [r for r in found if r.status in ("penalised", "to_police")]
-    return PUBLIC_STEPS[(ended or found)[0].status]
+        return None
+    outcomes = [r for r in found if r.status in ("penalised", "to_police")]
+    return (outcomes or found)[0].status

@@ -20,8 +20,8 @@ CHANNELS = {
 }
 # 机构性质: the problem list's column, and what decides which department checks an institution (design section 9).
 INSTITUTION_NATURES = {
-    "enterprise": "企业/个体工商户", "social_org": "社会组织", "individual": "个人",
-    "claims_official": "自称政府或消防部门", "unknown": "不清楚",
+    "unknown": "不清楚", "enterprise": "企业/个体工商户", "social_org": "社会组织", "individual": "个人",
+    "claims_official": "自称政府或消防部门",
 }
 PRODUCT_CHECKS = {"ccc_mark": "有3C标志", "id_label": "有消防产品身份信息标志", "sample_available": "可送检"}
 

@@ -15,7 +15,7 @@ from domain.org_import import import_orgs
 from domain.survey_record import parse_record
 from domain.survey_store import store_record
 from domain.units import floor_addresses, lay_out_building
-from models import Org, Unit, User, db
+from models import ApprovedInstitution, Org, Poster, Report, Survey, Unit, User, db
 
 CAMPAIGN_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
                              "campaign-2023.json")
@@ -43,10 +43,41 @@ FAKE_INSTITUTIONS = [
 ]
 
 
-def load_demo_data(hash_method, seed=2023):
-    """Create the demo street, users and records; returns False when they were already there."""
+class DemoRefused(RuntimeError):
+    """The database holds data the demo did not create: loading public passwords into it is refused."""
+
+
+def real_data():
+    """What the database holds that the demo did not create, in words ([] for a fresh or demo database):
+    the default 长宁区 and its 街镇 and the departments (init-db) do not count."""
+    demo_names = [u[0] for u in DEMO_USERS]
+    demo_codes = [c for c, _ in DEMO_COMMUNITIES]
+    demo_user_ids = User.select(User.id).where(User.username.in_(demo_names))
+    found = [
+        ("个用户", User.select().where(User.username.not_in(demo_names))),
+        ("个居委", Org.select().where((Org.kind == "community") & Org.code.not_in(demo_codes))),
+        ("条排摸记录", Survey.select().where(Survey.surveyor.is_null() | Survey.surveyor.not_in(demo_user_ids))),
+        ("条群众举报", Report.select()),
+        ("张海报", Poster.select()),
+        ("家批准机构", ApprovedInstitution.select()),
+    ]
+    return [f"{query.count()} {what}" for what, query in found if query.exists()]
+
+
+def load_demo_data(hash_method, seed=2023, force=False):
+    """Create the demo street, users and records; returns False when they were already there. Refuses
+    (DemoRefused) a database with real data unless `force`: the demo's passwords are public, and one of its
+    users is a district administrator who sees everything."""
     if User.select().where(User.username == DEMO_USERS[0][0]).exists():
         return False
+    found = real_data()
+    if found and not force:
+        raise DemoRefused("数据库里已有不是演示数据的内容（" + "、".join(found) + "），拒绝载入演示数据："
+                          "演示账号的密码是公开的，其中的区管理员能看到全区数据。"
+                          "只有测试用的数据库才可以加 --force 强行载入。")
+    clashes = [u[0] for u in DEMO_USERS if User.select().where(User.username == u[0]).exists()]
+    if clashes:
+        raise DemoRefused(f"已有同名用户：{'、'.join(clashes)}，无法载入演示数据")
     rng = random.Random(seed)
     with db.atomic():
         import_orgs("code,name,parent_code\n" + "".join(f"{c},{n},{DEMO_STREET}\n" for c, n in DEMO_COMMUNITIES))

@@ -1,8 +1,9 @@
 """Warning posters: short codes, QR codes and the shareable poster image (design sections 2 and 7).
 
-A poster's QR code encodes exactly `<BASE_URL>/r/<code>`; that URL must answer for as long as the poster
-hangs, so a code is never reused and a retired poster keeps its code. Codes are short, read aloud easily
-(no 0/O, 1/I/L) and drawn at random, so nobody can walk through the posters by guessing.
+A poster's QR code encodes exactly `<base URL>/r/<code>` (BASE_URL, or the address the staff page was asked
+at); that URL must answer for as long as the poster hangs, so a code is never reused and a retired poster
+keeps its code. Codes are short, read aloud easily (no 0/O, 1/I/L) and drawn at random, so nobody can walk
+through the posters by guessing.
 """
 import glob
 import io
@@ -20,7 +21,7 @@ from models import Org, Poster, audit, db
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # 31 symbols: 6 of them give ~890 million codes
 CODE_LENGTH = 6
 # Paths under /r/ that are pages, not posters: a code must never shadow one.
-RESERVED_CODES = {"STATUS"}
+RESERVED_CODES = {"STATUS", "GUIDE"}
 MAX_LOCATION = 100
 
 # The plan's three warnings, word for word, as every poster shows them.
@@ -111,11 +112,6 @@ def retire(user, poster):
     return poster
 
 
-def count_scan(poster):
-    """One more scan, counted in the database (no personal data, no lost updates under concurrency)."""
-    Poster.update(scans=Poster.scans + 1).where(Poster.id == poster.id).execute()
-
-
 # --- QR codes -----------------------------------------------------------------------------------------
 
 def _qr(url, **kwargs):
@@ -175,7 +171,12 @@ def _centred(draw, y, text, font, width, fill):
     return y + (bottom - top)
 
 
-def share_png(url, check_url, community_name, location, hotline, font):
+def hotline_numbers(hotlines):
+    """[(number, what for), …] as "12345 · 12315", as posters print them."""
+    return " · ".join(number for number, _ in hotlines)
+
+
+def share_png(url, check_url, community_name, location, hotlines, font):
     """The poster as one PNG a 居委 can post in its WeChat groups (1080 px wide, phone-screen shaped)."""
     path, index = font
     width, height = 1080, 1580
@@ -200,7 +201,7 @@ def share_png(url, check_url, community_name, location, hotline, font):
     y += side + 20
     y = _centred(draw, y, "微信扫码举报（可匿名）", face(44), width, ink) + 24
     y = _centred(draw, y, url, face(34), width, muted) + 30
-    y = _centred(draw, y, f"举报电话 {hotline}　诈骗正在发生请拨 110", face(40), width, ink) + 30
+    y = _centred(draw, y, f"举报电话 {hotline_numbers(hotlines)}　诈骗正在发生请拨 110", face(40), width, ink) + 30
     y = _centred(draw, y, f"查询依法批准的培训机构：{check_url}", face(34), width, muted) + 30
     _centred(draw, height - 80, f"{community_name} · {location}", face(34), width, muted)
     out = io.BytesIO()

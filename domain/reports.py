@@ -43,6 +43,25 @@ TRANSITIONS = {
 }
 TRANSITION_LABELS = {"checking": "开始核查", "confirmed": "核实属实", "unfounded": "不属实", "referred": "移交部门"}
 
+# What a resident reads on /r/status, per status: the step in plain words, then what happens next. Never a
+# staff note or a department's remark. A later step (a department's outcome such as 已查处) is one more entry.
+PUBLIC_STEPS = {
+    "new": ("已收到，等待工作人员查看", "工作人员会尽快查看您的举报，并安排核查。"),
+    "checking": ("工作人员正在核查", "核查后，属实的会交给公安、市场监管、消防等部门依法处理。"),
+    "confirmed": ("经核查，情况属实", "将移交有关部门（公安、市场监管、消防等）依法处理。"),
+    "unfounded": ("经核查，没有发现问题", "这条举报已处理完毕。如有新的情况，欢迎再次举报。"),
+    "referred": ("已移交有关部门处理", "由有关部门依法调查处理。感谢您的举报。"),
+    # Once referred, the step of the case's lead department (domain.cases.referral_step_of), in plain words:
+    # never which department, never its notes.
+    "referral.accepted": ("有关部门已接收", "有关部门正在安排核查，请耐心等待。"),
+    "referral.investigating": ("有关部门正在核查", "核查结束后，这里会显示处理结果。"),
+    "referral.penalised": ("有关部门已依法查处", "感谢您的举报。"),
+    "referral.to_police": ("已移送公安机关处理", "感谢您的举报。"),
+    "referral.unfounded": ("经有关部门核查，未发现所举报的问题", "如有新的情况，欢迎再次举报。"),
+    "referral.returned": ("正在重新安排处理部门", "街镇会重新移交，请耐心等待。"),
+}
+STEP_STATUS = {"referral.penalised": "已查处", "referral.to_police": "已移送公安", "referral.unfounded": "已核查"}
+
 NUMBER_LENGTH = 6
 MAX_DESCRIPTION = 2000
 LIMITS = {"institution": 200, "institution_phone": 40, "place": 200, "contact": 100}
@@ -166,6 +185,25 @@ def where_from_choice(choice):
 
 def report_by_number(text):
     return Report.get_or_none(Report.number == normalise_number(text))
+
+
+def public_progress(number, status, received_at, photos=0):
+    """What /r/status shows of a report: its 编号, the day it came in, its step and what happens next, and how
+    many photos arrived; never what it says or who sent it."""
+    step, then = PUBLIC_STEPS[status]
+    label = STEP_STATUS.get(status) or REPORT_STATUSES.get(status) or REPORT_STATUSES["referred"]
+    return {"number": number, "received_on": received_at.date(), "status": label, "step": step, "next": then,
+            "photos": photos}
+
+
+def progress_of(report):
+    status = report.status
+    if status == "referred":
+        from domain.cases import referral_step_of
+
+        step = referral_step_of(report)
+        status = f"referral.{step}" if step and step != "referred" else status
+    return public_progress(report.number, status, report.created_at, report.photos.count())
 
 
 # --- triage ---------------------------------------------------------------------------------------------

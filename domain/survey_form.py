@@ -6,6 +6,7 @@ names of the form fields, which is how each message lands at its field.
 Rules of the conversion (the offline outbox applies the same ones):
 - a segment made of digits is a list index; items are kept in index order;
 - values stay strings (checkboxes send "true", tri-state selects ""/"true"/"false"); parse_record reads them;
+- a name sent more than once (a group of checkboxes such as `trainings.0.pitched_products`) is a list;
 - trailing list items whose every value is empty are dropped: a block the worker added but left blank.
   Only trailing ones, so the index a purchase uses to name its training never shifts.
 """
@@ -13,6 +14,7 @@ import uuid
 
 from domain.clock import now_local
 from domain.flags import is_suspect
+from domain.survey_record import MAX_ITEMS
 from domain.survey_store import (
     Conflict, ScopeError, clean_record, correct_record, parse_correction_uuid, record_flags, store_record,
 )
@@ -21,9 +23,15 @@ from domain.survey_store import (
 NOT_RECORD_FIELDS = ("csrf_token", "add", "correction_id")
 
 
+def _index(part):
+    """A dotted-name segment as a list index, or None. ASCII digits only ("²".isdigit() is true, and int() of
+    it fails), and short: an index is below MAX_ITEMS, and int() refuses 4,300 digits."""
+    return int(part) if part.isascii() and part.isdigit() and len(part) <= 6 else None
+
+
 def _insert(tree, parts, value):
     head, rest = parts[0], parts[1:]
-    key = int(head) if head.isdigit() else head
+    key = head if _index(head) is None else _index(head)
     if not rest:
         tree[key] = value
         return
@@ -55,20 +63,30 @@ def _listify(node):
 def form_to_body(form):
     """A submitted form (a MultiDict or dict of dotted names) as the API's record body."""
     tree = {}
-    for name in form.keys():
+    for name, value in form_values(form).items():
         if name in NOT_RECORD_FIELDS or not name:
             continue
         parts = name.split(".")
         if any(part == "" for part in parts):
             continue
-        _insert(tree, parts, form.get(name))
+        _insert(tree, parts, value)
     return _listify(tree)
+
+
+def form_values(form):
+    """The form's values by name: a string, or a list for a name sent more than once (a MultiDict keeps them
+    all; to_dict() would keep only the first)."""
+    if not hasattr(form, "lists"):
+        return dict(form)
+    return {name: values if len(values) > 1 else values[0] for name, values in form.lists()}
 
 
 def _flatten(value, prefix, out):
     if isinstance(value, dict):
         for key, item in value.items():
             _flatten(item, f"{prefix}.{key}" if prefix else str(key), out)
+    elif isinstance(value, list) and value and all(isinstance(item, str) for item in value):
+        out[prefix] = value  # a list of codes is one field sent more than once (checkboxes)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _flatten(item, f"{prefix}.{index}", out)
@@ -85,12 +103,14 @@ def record_to_form(record):
 
 
 def count_items(values, name):
-    """How many `name` blocks (trainings or purchases) the form values hold: highest index + 1."""
+    """How many `name` blocks (trainings or purchases) the form values hold: highest index + 1. Indexes from
+    MAX_ITEMS on name no block (a record has at most that many), so `purchases.2000000.x` cannot make the
+    page render two million blocks."""
     indexes = set()
     for key in values:
         parts = key.split(".")
-        if len(parts) > 2 and parts[0] == name and parts[1].isdigit():
-            indexes.add(int(parts[1]))
+        if len(parts) > 2 and parts[0] == name and _index(parts[1]) is not None and _index(parts[1]) < MAX_ITEMS:
+            indexes.add(_index(parts[1]))
     return max(indexes) + 1 if indexes else 0
 
 

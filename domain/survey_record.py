@@ -16,6 +16,8 @@ from domain.clock import now_local, to_local
 MAX_MONEY = Decimal("100000000")  # 一亿元: anything above is a typing slip
 MAX_QUANTITY = 100000
 MAX_ITEMS = 20
+MAX_DEPTH = 4  # body → trainings → item → field; anything deeper is no record
+BAD_TEXT = "含有无法识别的字符，请删除后重新输入"
 CLOCK_SKEW = datetime.timedelta(minutes=10)  # a phone's clock may run a little fast
 
 
@@ -41,13 +43,18 @@ def parse_money(value, path, errors, required=False, label="金额"):
     if not amount.is_finite():
         errors.add(path, f"{label}应为数字，例如 298.00")
         return Decimal("0.00")
+    # Size by the exponent first, with no arithmetic: Decimal keeps "1E+100000000000" as written, and abs(),
+    # rounding or quantize() of it overflow the context (a 500 before this check).
+    if amount.adjusted() > MAX_MONEY.adjusted() or amount > MAX_MONEY:
+        errors.add(path, f"{label}过大，请核对")
+        return Decimal("0.00")
     if amount < 0:
         errors.add(path, f"{label}不能为负数")
-    elif amount > MAX_MONEY:
-        errors.add(path, f"{label}过大，请核对")
-    elif amount != amount.quantize(Decimal("0.01")):
+        return Decimal("0.00")
+    rounded = amount.quantize(Decimal("0.01"))
+    if amount != rounded:
         errors.add(path, f"{label}最多保留两位小数")
-    return amount.quantize(Decimal("0.01")) if amount.is_finite() and abs(amount) <= MAX_MONEY else Decimal("0.00")
+    return rounded
 
 
 def parse_code(value, allowed, path, errors, label, default=None):
@@ -94,11 +101,18 @@ def parse_visited_at(value, errors, now):
         errors.add("visited_at", "请填写走访时间")
         return None
     try:
-        moment = to_local(datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+        moment = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         errors.add("visited_at", "走访时间格式不正确，应如 2023-03-20T10:15:00+08:00")
         return None
-    moment = moment.replace(microsecond=0)
+    # The year before converting the offset: year 1 or 9999 with an offset overflows datetime's range.
+    if moment.year > now.year + 1:
+        errors.add("visited_at", "走访时间不能晚于现在")
+        return None
+    if moment.year < 2000:
+        errors.add("visited_at", "走访时间不正确")
+        return None
+    moment = to_local(moment).replace(microsecond=0)
     if moment > now + CLOCK_SKEW:
         errors.add("visited_at", "走访时间不能晚于现在")
     elif moment.year < 2000:
@@ -183,6 +197,20 @@ def parse_quantity(value, path, errors):
     return quantity
 
 
+def parse_index(value):
+    """A list index sent as 0, 0.0 or "0"; None for anything else (Infinity, 1e400, NaN, 0.5, "²", true)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None  # False for inf and nan
+    if isinstance(value, str):
+        text = value.strip()
+        return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
+    return None
+
+
 def parse_purchase(item, path, errors, training_count):
     if not isinstance(item, dict):
         errors.add(path, "购买信息格式不正确")
@@ -190,19 +218,13 @@ def parse_purchase(item, path, errors, training_count):
     training = item.get("training")
     if training in ("", None):
         training = None
-    elif isinstance(training, bool):
-        errors.add(f"{path}.training", "关联培训不正确")
-        training = None
     else:
-        try:
-            training = int(training)
-        except (TypeError, ValueError):
+        training = parse_index(training)
+        if training is None:
             errors.add(f"{path}.training", "关联培训不正确")
+        elif not 0 <= training < training_count:
+            errors.add(f"{path}.training", "关联的培训不存在")
             training = None
-        else:
-            if not 0 <= training < training_count:
-                errors.add(f"{path}.training", "关联的培训不存在")
-                training = None
     checks = {name: parse_bool(item.get(name), f"{path}.{name}", errors, label, nullable=True)
               for name, label in codes.PRODUCT_CHECKS.items()}
     return {
@@ -215,6 +237,37 @@ def parse_purchase(item, path, errors, training_count):
     }
 
 
+def _storable(text):
+    """False for text with lone surrogates ("\\ud800" in JSON): no database can store it as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_text_and_depth(body, errors):
+    """Flag, at their paths, what no field parser should meet: text that cannot be stored (lone surrogates,
+    in values or keys) and nesting deeper than any record has. Iterative, so a deep body cannot exhaust the
+    stack (json.loads accepts nesting close to the recursion limit)."""
+    pending = [("", body, 0)]
+    while pending:
+        path, value, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            errors.add(path or "body", "内容层次过深")
+        elif isinstance(value, str):
+            if not _storable(value):
+                errors.add(path or "body", BAD_TEXT)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if not _storable(str(key)):
+                    errors.add(path or "body", BAD_TEXT)
+                else:
+                    pending.append((f"{path}.{key}" if path else str(key), item, depth + 1))
+        elif isinstance(value, list):
+            pending.extend((f"{path}.{index}", item, depth + 1) for index, item in enumerate(value))
+
+
 def parse_record(body, now=None):
     """Check a record body; return (record, errors). See the module docstring."""
     now = now or now_local()
@@ -222,6 +275,7 @@ def parse_record(body, now=None):
     if not isinstance(body, dict):
         errors.add("body", "请求内容应为 JSON 对象")
         return None, errors
+    check_text_and_depth(body, errors)
 
     client_uuid = body.get("client_uuid")
     try:

@@ -6,9 +6,13 @@ verified, opened again, re-encoded as a fresh JPEG no larger than MAX_SIDE, and 
 metadata, so the GPS position a phone writes into EXIF (a resident's home) never reaches the disk.
 Files get random names under UPLOAD_DIR, which is outside static/: only staff in scope are served them.
 """
+import ctypes
+import ctypes.util
 import io
+import math
 import os
 import secrets
+import threading
 import warnings
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -25,6 +29,29 @@ SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
 # check then refuses above MAX_PIXELS instead of only warning up to twice its default of 89.5 Mpx.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 warnings.simplefilter("error", Image.DecompressionBombWarning)
+
+
+# Memory (issue 11): a photo under the pixel cap still decodes to up to 200 MB (50 Mpx × 4 bytes), and every
+# thread of every worker decoding at once took two workers to 2.5 GB. So, per process, at most DECODE_SLOTS
+# photos are decoded at a time (others wait up to DECODE_WAIT seconds, then get a "try again"); a JPEG is
+# decoded already shrunk (libjpeg's DCT scaling by 1/2, 1/4 or 1/8 via Image.draft) to no less than the size
+# it is stored at; EXIF rotation is applied to the small image; and after each photo the C allocator returns
+# freed memory to the system (glibc keeps freed image blocks in per-thread arenas otherwise).
+DECODE_SLOTS = 1
+DECODE_WAIT = 30
+_decoding = threading.BoundedSemaphore(DECODE_SLOTS)
+_libc = ctypes.CDLL(ctypes.util.find_library("c")) if ctypes.util.find_library("c") else None
+
+
+def limit_decoding(slots):
+    """How many photos this process decodes at once (IMAGE_DECODE_SLOTS); set when the app is made."""
+    global _decoding
+    _decoding = threading.BoundedSemaphore(max(1, int(slots)))
+
+
+def _return_memory():
+    if _libc is not None and hasattr(_libc, "malloc_trim"):
+        _libc.malloc_trim(0)
 
 
 class PhotoError(ValueError):
@@ -51,11 +78,27 @@ def clean_photo(data):
         raise PhotoError(f"照片太大，每张不能超过 {MAX_PHOTO_BYTES // (1024 * 1024)} MB")
     if not _looks_like_image(data):
         raise PhotoError("只能上传 JPEG、PNG 或 WebP 格式的照片")
+    if not _decoding.acquire(timeout=DECODE_WAIT):
+        raise PhotoError("现在上传照片的人很多，请稍后再提交")
+    try:
+        return _decode_and_save(data)
+    finally:
+        _decoding.release()
+        _return_memory()
+
+
+def _decode_and_save(data):
     try:
         _open(data).verify()
         image = _open(data)
+        width, height = image.size
+        scale = min(1.0, MAX_SIDE / max(width, height))
+        # JPEG only (other formats ignore it): decode at 1/2, 1/4 or 1/8 scale, never below the stored size.
+        image.draft(None, (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))))
+        # Decodes, then shrinks: first by a whole factor to no less than the stored size (reduce(), a box
+        # filter: small intermediate copy), then the rest with a good filter.
+        image.thumbnail((MAX_SIDE, MAX_SIDE), reducing_gap=1.0)
         image = ImageOps.exif_transpose(image)  # keep the orientation the phone meant, then drop EXIF
-        image.thumbnail((MAX_SIDE, MAX_SIDE))
         if image.mode != "RGB":
             image = _flatten(image)
         out = io.BytesIO()

@@ -286,6 +286,59 @@ def phone(browser):
     context.close()
 
 
+# --- a real Redis for the tests of shared counters (several workers) ----------------------------------------
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A throwaway redis-server on a free loopback port for this test session (Debian's binary; installed by
+    tools/system-deps.sh). Missing is a failure, not a skip: the shared-counter tests must run."""
+    import socket
+    import subprocess
+    import time
+
+    if not os.path.exists(REDIS_SERVER):
+        pytest.fail("redis-server is not installed: run `make system-deps` (apt-get install -y redis-server)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    workdir = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(workdir), "--daemonize", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if process.poll() is not None:
+                pytest.fail(f"redis-server exited at start (status {process.returncode})")
+            time.sleep(0.05)
+    else:
+        process.kill()
+        pytest.fail("redis-server did not answer within 5 s")
+    client.close()
+    yield f"redis://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The session's Redis, emptied for this test."""
+    import redis
+
+    with redis.Redis.from_url(redis_server) as client:
+        client.flushall()
+    return redis_server
+
+
 # --- a real SMTP server on loopback (issue 10: submissions are mailed) --------------------------------------
 
 class MailBox:

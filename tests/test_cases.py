@@ -348,3 +348,17 @@ def test_a_case_list_filters_by_status_kind_and_street(app, world, one_instituti
     assert district.get("/api/v1/cases?status=closed").get_json()["cases"] == []
     html = district.get("/cases/?kind=survey", headers={"HX-Request": "true"})
     assert "<html" not in html.get_data(as_text=True) and "HX-Request" in html.headers.get("Vary", "")
+
+
+def test_the_street_lands_on_what_needs_it_among_its_cases(app, world, one_institution):
+    street = log_in(app, "street")
+    home = street.get("/").get_data(as_text=True)
+    assert "1</strong> 个案件待移交部门" in home
+    case_id = the_case(street)[0]["id"]
+    log_in(app, "surveyor").post(f"/cases/{case_id}/escalate")
+    assert "其中居委上报" in street.get("/").get_data(as_text=True)
+    assert [c["id"] for c in street.get("/api/v1/cases?escalated=1").get_json()["cases"]] == [case_id]
+    street.post(f"/api/v1/cases/{case_id}/referrals", json={"departments": ["shichang"]})
+    Referral.update(due=YESTERDAY).execute()
+    home = street.get("/").get_data(as_text=True)
+    assert "0</strong> 个案件待移交部门" in home and "1</strong> 个超期未办结" in home

@@ -68,7 +68,9 @@ def test_the_print_page_carries_the_warnings_hotline_short_url_and_check(client,
     page = client.get(f"/posters/{poster.code}").get_data(as_text=True)
     for warning in posters.WARNINGS:
         assert warning in page
-    assert app.config["HOTLINE"] in page
+    for number, _ in app.config["PUBLIC_HOTLINES"]:
+        assert number in page
+    assert app.config["CAMPAIGN_CONTACT_PHONE"] not in page  # the officials' number stays off the wall
     assert f"{BASE_URL}/r/{poster.code}" in page
     assert f"/posters/{poster.code}/qr.svg" in page
     assert f"{BASE_URL}/check" in page

@@ -19,6 +19,10 @@ def poster(app, world):
         return posters.create_poster(None, COMMUNITY, "3号楼门厅")
 
 
+def scan_counter_of(client):
+    return client.application.extensions["paimo.scans"]
+
+
 def received_number(response):
     assert response.status_code == 303, response.get_data(as_text=True)
     assert "/r/status?" in response.location and "received=1" in response.location
@@ -34,7 +38,8 @@ def test_scanning_a_poster_opens_its_form_and_counts_the_scan(client, poster):
         assert label in html
     assert "<script" not in html and "htmx" not in html  # works with no JavaScript at all
     client.get(f"/r/{poster.code.lower()}")
-    assert Poster.get_by_id(poster.id).scans == 2
+    # one resident opening the page twice is one scan (issue 11: counted once per client and day)
+    assert scan_counter_of(client).pending(poster.id) + Poster.get_by_id(poster.id).scans == 1
     unknown = client.get("/r/ZZZZZZ")
     assert unknown.status_code == 404 and "找不到编码为 ZZZZZZ 的海报" in unknown.get_data(as_text=True)
     assert 'href="/r"' in unknown.get_data(as_text=True)

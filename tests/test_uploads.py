@@ -143,3 +143,147 @@ def test_three_photos_at_the_per_photo_limit_fit_in_one_request():
     from domain.uploads import MAX_PHOTO_BYTES, MAX_PHOTOS
 
     assert Config.MAX_CONTENT_LENGTH > MAX_PHOTOS * MAX_PHOTO_BYTES
+
+
+# --- memory and concurrency of image work (issue 11 item 5) --------------------------------------------------
+
+def big_jpeg(width=6400, height=4800, orientation=None):
+    """A large but cheap JPEG (grey, a gradient) made without holding a large image for long."""
+    image = Image.linear_gradient("L").resize((width, height))
+    exif = Image.Exif()
+    if orientation:
+        exif[ExifTags.Base.Orientation] = orientation
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=70, exif=exif)
+    return out.getvalue()
+
+
+@pytest.fixture
+def decodes(monkeypatch):
+    """Every decode (ImageFile.load) of the test: how many ran at once at most, and the sizes decoded."""
+    import threading
+    import time
+
+    from PIL import ImageFile
+
+    seen = {"running": 0, "most": 0, "sizes": []}
+    lock = threading.Lock()
+    real_load = ImageFile.ImageFile.load
+
+    def load(self):
+        with lock:
+            seen["running"] += 1
+            seen["most"] = max(seen["most"], seen["running"])
+        try:
+            time.sleep(0.05)  # widen the window in which two decodes would overlap
+            return real_load(self)
+        finally:
+            with lock:
+                seen["running"] -= 1
+                seen["sizes"].append(self.size)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+    return seen
+
+
+def clean_at_once(photos):
+    import threading
+
+    errors = []
+
+    def clean(data):
+        try:
+            uploads.clean_photo(data)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=clean, args=(data,)) for data in photos]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+
+
+@pytest.mark.parametrize("slots", [1, 2])
+def test_a_process_decodes_at_most_the_configured_number_of_photos_at_once(make_app, decodes, slots):
+    make_app(IMAGE_DECODE_SLOTS=slots)
+    out = io.BytesIO()
+    Image.new("RGB", (900, 700), "red").save(out, "PNG")
+    clean_at_once([out.getvalue()] * 6)
+    assert decodes["most"] == slots
+
+
+def test_a_large_jpeg_is_decoded_already_shrunk(decodes):
+    cleaned, width, height = uploads.clean_photo(big_jpeg())
+    assert (width, height) == (uploads.MAX_SIDE, 1200)
+    assert max(max(size) for size in decodes["sizes"]) <= 2 * uploads.MAX_SIDE
+
+
+def test_the_phones_orientation_is_kept_on_the_shrunk_photo():
+    cleaned, width, height = uploads.clean_photo(big_jpeg(3200, 2400, orientation=6))
+    assert (width, height) == (1200, uploads.MAX_SIDE)
+    assert not Image.open(io.BytesIO(cleaned)).getexif()
+
+
+def test_a_photo_that_waits_too_long_for_its_turn_gets_a_message(monkeypatch):
+    monkeypatch.setattr(uploads, "DECODE_WAIT", 0.1)
+    uploads.limit_decoding(1)
+    uploads._decoding.acquire()
+    try:
+        with pytest.raises(uploads.PhotoError, match="请稍后再提交"):
+            uploads.clean_photo(jpeg_with_gps((20, 20)))
+    finally:
+        uploads._decoding.release()
+
+
+MEMORY_SCRIPT = r"""
+import io, re, sys, threading, time
+from concurrent.futures import ThreadPoolExecutor
+from PIL import Image
+from app import create_app
+from domain import uploads
+
+create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite:///:memory:", "IMAGE_DECODE_SLOTS": 1})
+
+def rss():
+    with open("/proc/self/status") as fh:
+        return int(re.search(r"VmRSS:\s+(\d+)", fh.read()).group(1)) / 1024
+
+out = io.BytesIO()
+Image.linear_gradient("L").resize((4000, 4000)).convert("RGB").save(out, "PNG")
+data = out.getvalue()
+uploads.clean_photo(data)  # warm up: imports, codecs
+base, peak, running = rss(), [0.0], [True]
+
+def sample():
+    while running[0]:
+        peak[0] = max(peak[0], rss())
+        time.sleep(0.003)
+
+sampler = threading.Thread(target=sample)
+sampler.start()
+# Threads that live on, as a server's do: memory freed in them must still go back to the system.
+with ThreadPoolExecutor(6) as pool:
+    for future in [pool.submit(uploads.clean_photo, data) for _ in range(6)]:
+        future.result()
+    time.sleep(0.2)
+    running[0] = False
+    sampler.join()
+    print(base, peak[0], rss())
+"""
+
+
+def test_six_photos_at_once_cost_the_memory_of_one_and_it_is_given_back():
+    """A 4000×4000 PNG decodes to 64 MB (Pillow keeps RGB as 4 bytes a pixel). Six threads at once must not
+    hold six of them, and the memory must go back to the system afterwards (glibc kept it)."""
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT], cwd=root, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    base, peak, after = map(float, done.stdout.split())
+    assert peak - base < 2.2 * 64, (base, peak, after)
+    assert after - base < 30, (base, peak, after)

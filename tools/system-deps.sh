@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs, only those missing: Chromium for the browser tests,
 # CJK fonts (posters and screenshots show Chinese), zbar for decoding QR codes, PostgreSQL 15 for the second run,
-# LibreOffice Calc to prove the workbooks open in an office suite.
+# LibreOffice Calc to prove the workbooks open in an office suite, Redis for the tests of counters shared by
+# several workers (the tests start their own throwaway redis-server; no service is needed).
 set -euo pipefail
 need=()
-for pkg in chromium fonts-noto-cjk libzbar0 postgresql-15 postgresql-common fontconfig libreoffice-calc-nogui; do
+for pkg in chromium fonts-noto-cjk libzbar0 postgresql-15 postgresql-common fontconfig libreoffice-calc-nogui redis-server; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -eq 0 ]; then

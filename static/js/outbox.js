@@ -99,7 +99,11 @@
       if (typeof node[parts[i]] !== "object" || node[parts[i]] === null) node[parts[i]] = {};
       node = node[parts[i]];
     }
-    node[parts[parts.length - 1]] = value;
+    var last = parts[parts.length - 1];
+    // A name sent more than once (a group of checkboxes, e.g. pitched_products) is a list, as on the server.
+    if (typeof node[last] === "string") node[last] = [node[last], value];
+    else if (Array.isArray(node[last])) node[last].push(value);
+    else node[last] = value;
   }
 
   function isBlank(value) {
