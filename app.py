@@ -103,9 +103,12 @@ def _instance_secret(instance_path):
 
 
 def _register_blueprints(app):
-    from blueprints import api, audit, auth, cases, check, leads, main, posters, pwa, report, reports, survey, tables
+    from blueprints import (
+        api, audit, auth, cases, check, entries, leads, main, posters, pwa, report, reports, submissions, survey, tables,
+    )
 
-    for module in (auth, main, survey, api, posters, report, reports, cases, leads, check, tables, audit, pwa):
+    for module in (auth, main, survey, api, posters, report, reports, cases, leads, check, tables, entries, submissions,
+                   audit, pwa):
         app.register_blueprint(module.bp)
 
 

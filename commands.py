@@ -88,6 +88,32 @@ def register_commands(app):
         for username, password, _, _, label in DEMO_USERS:
             click.echo(f"  {username:<16} {password:<14} {label}")
 
+    @app.cli.command("load-campaign")
+    @click.argument("json_file", type=click.Path(exists=True, dir_okay=False))
+    def load_campaign(json_file):
+        """Load a campaign's phases, deadlines and contact from JSON_FILE (e.g. data/campaign-2023.json);
+        a campaign of the same name is replaced."""
+        from domain.campaign import CampaignError, deadlines, load_campaign_file
+
+        try:
+            campaign = load_campaign_file(json_file)
+        except CampaignError as exc:
+            raise click.ClickException(f"载入失败，未写入任何数据：{exc}")
+        click.echo(f"已载入：{campaign.name}（{campaign.starts} 至 {campaign.ends}），"
+                   f"{campaign.phases.count()} 个阶段，{len(deadlines(campaign))} 个截止日期")
+
+    @app.cli.command("resend-mail")
+    def resend_mail():
+        """Mail again the submissions whose mail failed (or was never tried while no mailbox was set)."""
+        from domain.mail import send_submission
+        from domain.submissions import org_name
+        from models import Submission
+
+        pending = list(Submission.select().where(Submission.mail_status.in_(("failed", "pending")))
+                       .order_by(Submission.id))
+        sent = sum(send_submission(s, org_name(s), app.config) == "sent" for s in pending)
+        click.echo(f"重发 {len(pending)} 份，成功 {sent} 份")
+
     @app.cli.command("purge-contacts")
     @click.option("--days", type=int, default=None, help="保留天数，默认 CONTACT_RETENTION_DAYS")
     def purge_contacts(days):

@@ -67,6 +67,16 @@ class Config:
     # Per poster as well as per address: a poster is one lobby, and a flood from it is not residents.
     RATELIMIT_POSTER = os.environ.get("RATELIMIT_POSTER", "20 per hour;100 per day")
 
+    # 报送 (issue 10): the submitted workbook is mailed to SUBMISSION_MAILBOX over SMTP; no mailbox, no mail.
+    SUBMISSION_MAILBOX = os.environ.get("SUBMISSION_MAILBOX", "")
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
+    SMTP_FROM = os.environ.get("SMTP_FROM", "")
+    SMTP_USER = os.environ.get("SMTP_USER", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_STARTTLS = _flag("SMTP_STARTTLS")
+    SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "20"))
+
     # Reporters' contacts are removed by `flask --app app purge-contacts` from reports older than this.
     CONTACT_RETENTION_DAYS = int(os.environ.get("CONTACT_RETENTION_DAYS", "180"))
 

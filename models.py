@@ -9,7 +9,7 @@ import secrets
 import uuid
 
 from peewee import (
-    SQL, BooleanField, CharField, DatabaseProxy, DateField, DateTimeField, ForeignKeyField,
+    SQL, BlobField, BooleanField, CharField, DatabaseProxy, DateField, DateTimeField, ForeignKeyField,
     IntegerField, Model, SmallIntegerField, TextField, fn,
 )
 from playhouse.db_url import connect
@@ -484,11 +484,145 @@ class InstitutionDecision(BaseModel):
         indexes = ((("kind", "key_a", "key_b"), True),)
 
 
+# --- 附件2 and 附件3 entries, survey samples (issue 10) ----------------------------------------------------
+
+
+class SpotCheck(BaseModel):
+    """附件2: spot checks a department made on one day, in one channel, of one product type."""
+
+    client_uuid = CharField(max_length=36, unique=True, default=lambda: str(uuid.uuid4()))
+    department = ForeignKeyField(Department, backref="spot_checks", on_delete="RESTRICT")
+    channel = CharField(max_length=16)
+    product = CharField(max_length=32)
+    date = DateField()
+    batches = IntegerField(default=0)
+    failed = IntegerField(default=0)
+    cases_opened = IntegerField(default=0)
+    fine_fen = IntegerField(default=0)
+    body_hash = CharField(max_length=64)
+    entered_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=now_local)
+
+    class Meta:
+        indexes = ((("department", "date"), False),)
+
+
+class ActionEntry(BaseModel):
+    """附件3, the columns a street or a department enters: what it did on one day."""
+
+    client_uuid = CharField(max_length=36, unique=True, default=lambda: str(uuid.uuid4()))
+    street = ForeignKeyField(Org, null=True, backref="action_entries", on_delete="RESTRICT")
+    department = ForeignKeyField(Department, null=True, backref="action_entries", on_delete="RESTRICT")
+    date = DateField()
+    inspectors = IntegerField(default=0)
+    units_checked = IntegerField(default=0)  # a department's; a street's comes from its survey records
+    publicity_events = IntegerField(default=0)
+    body_hash = CharField(max_length=64)
+    entered_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=now_local)
+
+    class Meta:
+        indexes = ((("street", "date"), False), (("department", "date"), False))
+
+
+SAMPLE_RESULTS = {"passed": "合格", "failed": "不合格"}
+
+
+class Sample(BaseModel):
+    """A product bought at a training and marked 可送检, collected for testing (附件2, 培训兜售).
+
+    Keyed by its survey and the purchase's position in that record: a correction recreates a record's
+    Purchase rows (new ids), while the survey and the position stay. What was collected is copied here."""
+
+    survey = ForeignKeyField(Survey, backref="samples", on_delete="RESTRICT")
+    position = SmallIntegerField()
+    community = ForeignKeyField(Org, on_delete="RESTRICT")
+    product = CharField(max_length=32)
+    collected_on = DateField()
+    collected_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="samples_collected")
+    result = CharField(max_length=8, null=True)
+    tested_on = DateField(null=True)
+    recorded_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="samples_recorded")
+    note = TextField(default="")
+    created_at = DateTimeField(default=now_local)
+
+    class Meta:
+        indexes = ((("survey", "position"), True),)
+
+
+# --- the campaign calendar and submissions (issue 10, design section 10) ----------------------------------
+
+
+class Campaign(BaseModel):
+    """A campaign's name, dates and contact: configuration, loaded from a file (data/campaign-2023.json)."""
+
+    name = CharField(max_length=200)
+    document = CharField(max_length=300, default="")
+    starts = DateField()
+    ends = DateField()
+    contact_name = CharField(max_length=64, default="")
+    contact_org = CharField(max_length=100, default="")
+    contact_phone = CharField(max_length=40, default="")
+    contact_mailbox = CharField(max_length=200, default="")
+    contact_fax = CharField(max_length=40, default="")
+    created_at = DateTimeField(default=now_local)
+
+
+class CampaignPhase(BaseModel):
+    campaign = ForeignKeyField(Campaign, backref="phases", on_delete="CASCADE")
+    position = SmallIntegerField()
+    name = CharField(max_length=64)
+    period = CharField(max_length=64, default="")  # the plan's words, e.g. 3月中旬至3月底
+    starts = DateField()
+    ends = DateField()
+
+
+DEADLINE_KINDS = {"tables": "统计表", "summary": "工作总结"}
+
+
+class CampaignDeadline(BaseModel):
+    """A deadline; with `weekly_until`, the same again every week up to that day."""
+
+    campaign = ForeignKeyField(Campaign, backref="deadlines", on_delete="CASCADE")
+    kind = CharField(max_length=16)
+    label = CharField(max_length=100)
+    due = DateField()
+    weekly_until = DateField(null=True)
+
+
+MAIL_STATUSES = {"off": "未配置邮箱", "pending": "待发送", "sent": "已发送", "failed": "发送失败"}
+
+
+class Submission(BaseModel):
+    """报送: a street's or a department's tables as of a day, frozen as sent (JSON and workbook bytes)."""
+
+    client_uuid = CharField(max_length=36, unique=True, default=lambda: str(uuid.uuid4()))
+    street = ForeignKeyField(Org, null=True, backref="submissions", on_delete="RESTRICT")
+    department = ForeignKeyField(Department, null=True, backref="submissions", on_delete="RESTRICT")
+    as_of = DateField()
+    submitted_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    submitted_at = DateTimeField(default=now_local, index=True)
+    document = BlobField()  # the JSON answer, exactly as first served
+    workbook = BlobField()  # the .xlsx, exactly as first served
+    workbook_name = CharField(max_length=200)
+    body_hash = CharField(max_length=64)
+    mail_status = CharField(max_length=8, default="off")
+    mail_error = TextField(default="")
+    mailed_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("street", "submitted_at"), False), (("department", "submitted_at"), False))
+
+    @property
+    def org_code(self):
+        return self.street_id or self.department_id
+
+
 ALL_MODELS = [
     Org, Department, User, UserSession, ApiToken, AuditLog, Building, Unit, Survey, SurveyCorrection, Training,
     Purchase, ApprovedInstitution, Poster, Report, ReportPhoto, ReportEvent, Case, Referral, CaseEvent, CaseFile,
     Lead,
-    InstitutionDecision,
+    InstitutionDecision, SpotCheck, ActionEntry, Sample, Campaign, CampaignPhase, CampaignDeadline, Submission,
 ]
 
 

@@ -10,7 +10,10 @@ from functools import wraps
 from flask import abort, request
 from flask_login import current_user
 
-from models import SQL, Building, Org, Poster, Referral, Report, Survey, Unit
+from models import (
+    SQL, ActionEntry, Building, Department, Org, Poster, Referral, Report, Sample, SpotCheck, Submission, Survey,
+    Unit,
+)
 
 SURVEYOR, STREET, DISTRICT, DEPARTMENT = "surveyor", "street", "district", "department"
 EVERYONE = frozenset((SURVEYOR, STREET, DISTRICT, DEPARTMENT))
@@ -39,6 +42,15 @@ RULES = {
     # them masked (domain/privacy.py); every look at a contact is written to the audit log.
     "addresses.view": STAFF,
     "contacts.view": STAFF,
+    # 附件2/附件3 and the workbook of all three: each sees the rows of its own scope (table_scope)
+    "tables.campaign": frozenset((STREET, DISTRICT, DEPARTMENT)),
+    "spot_checks.enter": frozenset((DEPARTMENT,)),  # 附件2, in the channels the department is responsible for
+    "samples.collect": frozenset((DEPARTMENT,)),  # survey samples: the department of the 培训兜售 channel
+    "actions.enter": frozenset((STREET, DEPARTMENT)),  # 附件3's entered columns, for its own row
+    "tables.submit": frozenset((STREET, DEPARTMENT)),  # 报送: freeze its tables as of a day
+    "submissions.view": frozenset((STREET, DISTRICT, DEPARTMENT)),  # its own submissions; the district all
+    "submissions.review": frozenset((DISTRICT,)),  # per deadline: who submitted, who is late
+    "summary.draft": frozenset((STREET, DISTRICT, DEPARTMENT)),  # 工作总结 as a Word draft
 }
 
 PUBLIC = "public"  # marks a view anyone may open, logged in or not
@@ -117,6 +129,20 @@ def scope(user, model):
         return model.select().where(model.community.in_(community_codes(user)))
     if model is Report:
         return _reports(user)
+    if model is Submission:
+        return _own_rows(user, Submission)
+    if model is ActionEntry:
+        return _own_rows(user, ActionEntry)
+    if model is SpotCheck:
+        if user.role == DISTRICT:
+            return SpotCheck.select()
+        return SpotCheck.select().where(SpotCheck.department == (user.department_id or ""))
+    if model is Sample:
+        from domain.spot_checks import SAMPLE_DEPARTMENT
+
+        if user.role == DISTRICT or (user.role == DEPARTMENT and user.department_id == SAMPLE_DEPARTMENT):
+            return Sample.select()
+        return Sample.select().where(SQL("1 = 0"))
     if model is Referral:
         if user.role == DEPARTMENT:
             return Referral.select().where(Referral.department == user.department_id)
@@ -124,6 +150,50 @@ def scope(user, model):
 
         return Referral.select().where(Referral.case.in_(visible_case_ids(user) or [0]))
     raise KeyError(f"no scope rule for {model.__name__}")
+
+
+def _own_rows(user, model):
+    """Rows that belong to a street or a department (model.street, model.department): the user's own org's;
+    all of them for the district."""
+    if user.role == DISTRICT:
+        return model.select()
+    if user.role == DEPARTMENT and user.department_id:
+        return model.select().where(model.department == user.department_id)
+    if user.role == STREET and user.org_id:
+        return model.select().where(model.street == user.org_id)
+    return model.select().where(SQL("1 = 0"))
+
+
+def own_scope(user):
+    """The tables a street or department user fills in, enters and submits: its street's or its department's
+    (a domain.tabledef.Scope); None for anyone else."""
+    from domain.tabledef import Scope
+
+    if user.role == STREET and user.org_id:
+        return Scope("street", user.org)
+    if user.role == DEPARTMENT and user.department_id:
+        return Scope("department", user.department)
+    return None
+
+
+def table_scope(user, street=None, department=None):
+    """Whose tables `user` sees, given ?street= or ?department= codes: the district may pick any street or
+    department (or see the whole district); anyone else sees only its own. None when outside their scope."""
+    from domain.tabledef import Scope, district_org
+
+    if user.role == DISTRICT:
+        if street:
+            org = Org.get_or_none((Org.code == street) & (Org.kind == "street"))
+            return Scope("street", org) if org else None
+        if department:
+            found = Department.get_or_none(Department.code == department)
+            return Scope("department", found) if found else None
+        return Scope("district", district_org())
+    own = own_scope(user)
+    if own is None or (street and street != own.code) or (department and department != own.code) \
+            or (street and own.kind != "street") or (department and own.kind != "department"):
+        return None
+    return own
 
 
 def _reports(user):

@@ -6,9 +6,10 @@
 
 Loads 10 streets and 189 居委, `--units` units with one record each (8% of them visited twice: absent
 first, then surveyed), 10% trained, 2% with a suspect training (institutions drawn from a pool, with name
-variants and shared phones) and their purchases, and some reports and referrals, with bulk inserts. Then
-prints the time of the bare SQL aggregate, and the time and peak memory of computing 附件1 (with the
-institutions matched) and of writing the workbook. It prints figures and asserts nothing about time.
+variants and shared phones) and their purchases, some reports and referred cases, and a month of 附件2/附件3
+entries and posters, with bulk inserts. Then prints the time of the bare SQL aggregate, and the time and peak
+memory of computing 附件1 (with the institutions matched), 附件2, 附件3, of writing the workbooks and of
+freezing a street's submission. It prints figures and asserts nothing about time.
 """
 import argparse
 import datetime
@@ -30,8 +31,16 @@ from commands import upgrade_database  # noqa: E402
 from domain.institutions import problem_list  # noqa: E402
 from domain.normalise import address_key, institution_key, phone_digits  # noqa: E402
 from domain.tables import table1, unit_state_query  # noqa: E402
-from domain.workbook import write_table1  # noqa: E402
-from models import Org, Purchase, Referral, Report, ReportEvent, Survey, Training, Unit, bind_database, db  # noqa: E402
+from domain.campaign_tables import result, results_for  # noqa: E402
+from domain.campaign import load_campaign_file  # noqa: E402
+from domain.submissions import frozen_tables  # noqa: E402
+from domain.summary import draft_summary  # noqa: E402
+from domain.tabledef import Scope  # noqa: E402
+from domain.workbook import write_table1, write_workbook  # noqa: E402
+from models import (  # noqa: E402
+    ActionEntry, Case, CaseEvent, Org, Poster, Purchase, Referral, Report, ReportEvent, SpotCheck, Survey, Training,
+    Unit, bind_database, db,
+)
 
 COMMUNITIES = 189
 AS_OF = datetime.date(2023, 3, 29)
@@ -119,9 +128,31 @@ def load(units, seed=4):
     insert(Report, report_rows)
     report_ids = [r for (r,) in Report.select(Report.id).order_by(Report.id).tuples()]
     insert(ReportEvent, [{"report": r, "status": "new", "at": start} for r in report_ids])
-    insert(Referral, [{"department": "gongan", "report": r, "community": report_rows[i]["community"],
-                       "referred_at": start + datetime.timedelta(days=20)}
-                      for i, r in enumerate(report_ids) if i % 7 == 1])
+    # One report in seven is a case referred to 公安 on day 20, half of them penalised on day 25 (issue 9's
+    # Case, Referral and CaseEvent: each step with its time).
+    referred = [(i, r) for i, r in enumerate(report_ids) if i % 7 == 1]
+    insert(Case, [{"anchor": f"r:{r}", "kind": "report", "created_at": start} for _, r in referred])
+    case_of = dict(Case.select(Case.anchor, Case.id).tuples())
+    on_20, on_25 = start + datetime.timedelta(days=20), start + datetime.timedelta(days=25)
+    insert(Referral, [{"case": case_of[f"r:{r}"], "department": "gongan", "community": report_rows[i]["community"],
+                       "referred_at": on_20, "updated_at": on_20} for i, r in referred])
+    steps = []
+    for n, (referral, case) in enumerate(Referral.select(Referral.id, Referral.case).tuples()):
+        steps.append({"case": case, "referral": referral, "action": "referred", "at": on_20})
+        if n % 2:
+            steps.append({"case": case, "referral": referral, "action": "penalised", "at": on_25, "case_opened": True,
+                          "fine_fen": 500000})
+    insert(CaseEvent, steps)
+    # 附件2 and 附件3 entries and posters: a few per street and department and day, as in real use.
+    days = [(start + datetime.timedelta(days=d)).date() for d in range(28)]
+    insert(SpotCheck, [{"client_uuid": str(uuid.uuid4()), "department": "shichang", "channel": "store",
+                        "product": "fire_extinguisher", "date": day, "batches": 3, "failed": 1, "body_hash": "bench",
+                        "created_at": start} for day in days])
+    insert(ActionEntry, [{"client_uuid": str(uuid.uuid4()), "street": street, "date": day, "inspectors": 10,
+                          "publicity_events": 1, "body_hash": "bench", "created_at": start}
+                         for street in streets for day in days])
+    insert(Poster, [{"code": f"P{n:06d}", "community": communities[n % COMMUNITIES], "location": "门厅",
+                     "created_at": start} for n in range(COMMUNITIES * 3)])
     return len(survey_rows), len(training_rows), reports
 
 
@@ -173,6 +204,20 @@ def main():
         return out.getbuffer().nbytes
 
     size = measure("workbook (.xlsx, 3 sheets)", workbook)
+    district = Scope("district", Org.get(Org.kind == "district"))
+    measure("附件2, district", lambda: result(2, AS_OF, district))
+    measure("附件3, district", lambda: result(3, AS_OF, district))
+
+    def all_tables():
+        out = io.BytesIO()
+        write_workbook(results_for(district, AS_OF), out, problems=problems)
+        return out.getbuffer().nbytes
+
+    measure("workbook of all three tables", all_tables)
+    measure("报送 (freeze one street's tables)", lambda: frozen_tables(Scope("street", street), AS_OF))
+    campaign = load_campaign_file(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
+                                               "campaign-2023.json"))
+    measure("工作总结 draft (district, 2 phases)", lambda: len(draft_summary(district, campaign, AS_OF)))
     print(f"total: {table.total['surveyed']:,} surveyed, {table.total['suspect']:,} suspect, "
           f"{table.total['institutions']} institutions; {len(problems)} problem-list rows; workbook {size:,} bytes")
     print(f"process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

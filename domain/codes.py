@@ -24,3 +24,13 @@ INSTITUTION_NATURES = {
     "claims_official": "自称政府或消防部门",
 }
 PRODUCT_CHECKS = {"ccc_mark": "有3C标志", "id_label": "有消防产品身份信息标志", "sample_available": "可送检"}
+
+# 附件2: where spot checks are made (its rows), and the department that enters each (design sections 4 and 6).
+SPOT_CHECK_CHANNELS = {
+    "store": "实体销售网点", "online_shop": "电商平台", "construction": "建设工程", "in_use": "使用领域",
+    "training": "培训兜售",
+}
+CHANNEL_DEPARTMENTS = {
+    "store": "shichang", "online_shop": "shichang", "construction": "jianshe", "in_use": "xiaofang",
+    "training": "xiaofang",
+}

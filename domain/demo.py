@@ -4,10 +4,12 @@ Everything goes through the same functions the app uses (accounts, units, parse_
 so the demo shows what real use produces. Loading twice adds nothing.
 """
 import datetime
+import json
+import os
 import random
 import uuid
 
-from domain import accounts
+from domain import accounts, codes
 from domain.clock import now_local, today_local
 from domain.org_import import import_orgs
 from domain.survey_record import parse_record
@@ -15,6 +17,8 @@ from domain.survey_store import store_record
 from domain.units import floor_addresses, lay_out_building
 from models import ApprovedInstitution, Org, Poster, Report, Survey, Unit, User, db
 
+CAMPAIGN_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
+                             "campaign-2023.json")
 DEMO_STREET = "310105001"  # 华阳路街道
 DEMO_COMMUNITIES = [
     ("310105001001", "华阳路第一居委（演示）"),
@@ -90,6 +94,7 @@ def load_demo_data(hash_method, seed=2023, force=False):
         for index, unit in enumerate(units[: int(len(units) * 0.7)]):
             store_record(surveyor, _demo_record(rng, code, unit, index))
     _demo_cases(users)
+    load_demo_campaign(users, rng)
     return True
 
 
@@ -144,6 +149,43 @@ def _demo_cases(users):
     anonymous = next((v for v in cases.cases_for(district) if v.kind == "report"), None)
     if anonymous is not None:
         cases.escalate(users["juwei1"], anonymous, "居民说对方穿着类似消防制服")
+
+
+def load_demo_campaign(users, rng):
+    """The 2023 plan (moved by whole weeks so that today falls in its 专项整治 phase), a few days of 附件2 spot
+    checks and 附件3 entries, one collected and tested survey sample, and two submissions of the street."""
+    from domain import actions, campaign, spot_checks, submissions
+    from domain.tabledef import Scope
+
+    today = now_local().date()
+    with open(CAMPAIGN_FILE, encoding="utf-8") as fh:
+        plan = json.load(fh)
+    campaign.load_campaign(plan, campaign.demo_shift(today, plan), "（演示，日期已平移到当前）")
+    department, street = users["xiaofang"], users["jiezhen"]
+    for days_ago in range(5, -1, -1):
+        day = (today - datetime.timedelta(days=days_ago)).isoformat()
+        for user, parse, check, store, body in (
+                (street, actions.parse_action, actions.check_org, actions.store_action,
+                 {"org": DEMO_STREET, "inspectors": rng.randint(4, 12), "publicity_events": rng.randint(0, 2)}),
+                (department, actions.parse_action, actions.check_org, actions.store_action,
+                 {"org": "xiaofang", "inspectors": rng.randint(2, 6), "units_checked": rng.randint(3, 15)}),
+                (department, spot_checks.parse_spot_check, spot_checks.check_department, spot_checks.store_spot_check,
+                 {"department": "xiaofang", "channel": "in_use", "product": rng.choice(list(codes.PRODUCTS)[:8]),
+                  "batches": (batches := rng.randint(2, 6)), "failed": rng.randint(0, batches // 2),
+                  "cases_opened": rng.randint(0, 1), "fine": rng.choice(["0", "2000.00", "5000.00"])})):
+            values, errors = parse({"client_uuid": str(uuid.UUID(int=rng.getrandbits(128))), "date": day, **body})
+            assert not errors, errors
+            check(user, values, errors)
+            assert not errors, errors
+            store(user, values)
+    pending = spot_checks.collection_list()
+    if pending:
+        sample, _ = spot_checks.collect_sample(department, pending[0].survey_id, pending[0].position,
+                                               today - datetime.timedelta(days=2))
+        spot_checks.record_result(department, sample, "failed", today - datetime.timedelta(days=1))
+    scope = Scope("street", street.org)
+    submissions.submit(street, scope, today - datetime.timedelta(days=3))
+    submissions.submit(street, scope, today)
 
 
 def _demo_record(rng, community, unit, index):

@@ -12,6 +12,7 @@ from peewee import IntegrityError
 
 from domain import flags as red_flags
 from domain.clock import now_local
+from domain.latest import latest_record_of
 from domain.normalise import address_key, institution_key, phone_digits
 from domain.survey_record import parse_record, record_fingerprint
 from models import ApprovedInstitution, Org, Purchase, Survey, SurveyCorrection, Training, Unit, audit, db
@@ -230,8 +231,7 @@ def corrected_surveys(survey_ids):
 
 def _refresh_unit(unit, survey):
     """Keep the unit's type and name as its latest record says."""
-    latest = (Survey.select(Survey.id).where(Survey.unit == unit)
-              .order_by(Survey.visited_at.desc(), Survey.id.desc()).first())
+    latest = latest_record_of(unit, "id").first()
     if latest and latest.id == survey.id and (unit.type, unit.name) != (survey.unit_type, survey.unit_name or unit.name):
         unit.type = survey.unit_type
         unit.name = survey.unit_name or unit.name

@@ -1,136 +1,139 @@
-"""附件1 区消防培训情况排摸统计表 as of a day D, for the district or one street (design section 6).
+"""附件1 区消防培训情况排摸统计表 as of a day D, for the district or one street (design section 6), as a table
+definition (domain.tabledef) and the sources its columns read.
 
 Everything per unit happens in the database: each unit's latest record up to the end of day D is picked
-with a window function (ROW_NUMBER over the unit's records, newest first), and the columns are sums over
-those records grouped by 居委. Python then adds the ~200 居委 rows up into streets and counts institutions
-over the few suspect mentions (domain.institutions), never looping over units.
+with a window function (domain.latest), and every `UnitFigure` column is one aggregate of a single query over
+those records, grouped by 居委. The engine then adds the ~200 居委 rows up into streets; institutions are
+counted over the few suspect mentions (domain.institutions), never looping over units.
 """
-from dataclasses import dataclass, field
-
 from peewee import JOIN, SQL, Case, Select, fn
 
 from domain.clock import end_of_day
-from domain.survey_store import from_fen
+from domain.latest import ranked_records
+from domain.tabledef import MONEY, Column, Row, Scope, Source, Table, compute, streets_in
 from models import Org, Purchase, Report, ReportEvent, Survey, Training, Unit
 
 TABLE1_NAME = "消防培训情况排摸统计表"  # 附件1's official name, after the district's name
 
-# The 附件1 columns in order (design sections 6 and 8): JSON key, Chinese header.
-COLUMNS = (
-    ("communities", "居委数"), ("surveyed", "排摸单位数"), ("households", "其中居民户"),
-    ("organisations", "其中单位"), ("not_reached", "未遇或拒访"), ("trained", "接受过消防培训"),
-    ("suspect", "其中疑似冒牌培训"), ("institutions", "涉及机构数"), ("products", "兜售产品件数"),
-    ("amount", "涉及金额（元）"), ("reports", "群众举报线索"), ("referred", "已移交部门"),
-)
-HEADERS = dict(COLUMNS)
-# Figures summed from the 居委 rows; `amount` is kept as integer fen until it is shown.
-ADDITIVE = ("communities", "surveyed", "households", "organisations", "not_reached", "trained", "suspect",
-            "products", "amount_fen", "reports", "not_visited")
-
-
-def empty_figures():
-    figures = {key: 0 for key, _ in COLUMNS if key != "amount"}
-    figures["amount_fen"] = 0
-    figures["not_visited"] = 0  # not a 附件1 column: the progress charts' units laid out but never visited
-    return figures
-
-
-def figures_json(figures):
-    """The figures with the keys of design section 8, in column order; money as a decimal string."""
-    return {key: (str(from_fen(figures["amount_fen"])) if key == "amount" else figures[key]) for key, _ in COLUMNS}
-
-
-@dataclass
-class Table1:
-    as_of: object
-    district: object  # Org
-    street: object  # Org, or None for the whole district
-    rows: list = field(default_factory=list)  # per 街镇: {code, name, **figures}
-    communities: list = field(default_factory=list)  # per 居委: {code, name, street_code, street_name, **figures}
-    total: dict = field(default_factory=empty_figures)
-
-    @property
-    def filled_by(self):
-        """填报单位: the district, or the street under its district."""
-        return self.district.name + (self.street.name if self.street else "")
-
-    @property
-    def title(self):
-        return self.district.name + TABLE1_NAME
-
-    def as_json(self):
-        return {"table": 1, "as_of": self.as_of.isoformat(),
-                "rows": [{"code": r["code"], "name": r["name"], **figures_json(r)} for r in self.rows],
-                "total": figures_json(self.total)}
-
-
-# --- the state of each unit as of D -------------------------------------------------------------------------
-
 
 def latest_records(as_of, communities=None):
-    """A CTE `latest` of every survey up to the end of day `as_of`, ranked per unit (rn = 1: its latest).
-
-    Ties on visited_at go to the record stored last. `communities` (a list or query of 居委 codes) narrows it.
-    """
-    rank = fn.ROW_NUMBER().over(partition_by=[Survey.unit], order_by=[Survey.visited_at.desc(), Survey.id.desc()])
-    query = (Survey
-             .select(Survey.id, Survey.unit, Survey.community, Survey.visited_at, Survey.outcome, Survey.unit_type,
-                     Survey.trained, Survey.suspect, rank.alias("rn"))
-             .where(Survey.visited_at < end_of_day(as_of)))
-    if communities is not None:
-        query = query.where(Survey.community.in_(communities))
-    return query.cte("latest")
+    """A CTE `latest` of every survey up to the end of day `as_of`, ranked per unit (rn = 1: its latest)."""
+    return ranked_records(as_of, communities)
 
 
-def _count_if(condition):
+def count_if(condition):
     return fn.SUM(Case(None, [(condition, 1)], 0))
 
 
-def unit_state_query(as_of, communities=None):
-    """The bare SQL aggregate: per 居委, the unit counts and the money of its units' latest records."""
-    latest = latest_records(as_of, communities)
-    c = latest.c
-    surveyed = c.outcome == "surveyed"
-    sold = (Purchase
-            .select(Purchase.survey.alias("survey_id"), fn.SUM(Purchase.quantity).alias("quantity"),
-                    fn.SUM(Purchase.amount_fen).alias("amount_fen"))
-            .join(Training, JOIN.LEFT_OUTER, on=(Purchase.training == Training.id))
-            .where((Training.suspect == True) | (Purchase.channel == "door_to_door"))  # noqa: E712
-            .group_by(Purchase.survey)
-            .alias("sold"))
-    fees = (Training
-            .select(Training.survey.alias("survey_id"), fn.SUM(Training.fee_fen).alias("fee_fen"))
-            .where(Training.suspect == True)  # noqa: E712
-            .group_by(Training.survey)
-            .alias("fees"))
-    return (Select(from_list=[latest], columns=[
-                c.community_id.alias("community"),
-                _count_if(surveyed).alias("surveyed"),
-                _count_if(surveyed & (c.unit_type == "household")).alias("households"),
-                _count_if(surveyed & (c.unit_type != "household")).alias("organisations"),
-                _count_if(c.outcome.in_(("absent", "refused"))).alias("not_reached"),
-                _count_if(surveyed & (c.trained == True)).alias("trained"),  # noqa: E712
-                _count_if(surveyed & (c.suspect == True)).alias("suspect"),  # noqa: E712
-                fn.COALESCE(fn.SUM(sold.c.quantity), 0).alias("products"),
-                fn.COALESCE(fn.SUM(sold.c.amount_fen), 0).alias("sold_fen"),
-                fn.COALESCE(fn.SUM(fees.c.fee_fen), 0).alias("fee_fen")])
-            .join(sold, JOIN.LEFT_OUTER, on=((sold.c.survey_id == c.id) & surveyed))
-            .join(fees, JOIN.LEFT_OUTER, on=((fees.c.survey_id == c.id) & surveyed))
+class UnitRecords:
+    """What a `UnitFigure` expression can use: `c` (the columns of each unit's latest record, `c.rn == 1`
+    already applied), `surveyed` (its outcome is surveyed), `sold` (per record: quantity and amount_fen of the
+    purchases at a suspect training or from a door-to-door seller) and `fees` (per record: fee_fen of its
+    suspect trainings), both joined to surveyed records only."""
+
+    def __init__(self, latest):
+        self.latest = latest
+        self.c = latest.c
+        self.surveyed = self.c.outcome == "surveyed"
+        self.sold = (Purchase
+                     .select(Purchase.survey.alias("survey_id"), fn.SUM(Purchase.quantity).alias("quantity"),
+                             fn.SUM(Purchase.amount_fen).alias("amount_fen"))
+                     .join(Training, JOIN.LEFT_OUTER, on=(Purchase.training == Training.id))
+                     .where((Training.suspect == True) | (Purchase.channel == "door_to_door"))  # noqa: E712
+                     .group_by(Purchase.survey)
+                     .alias("sold"))
+        self.fees = (Training
+                     .select(Training.survey.alias("survey_id"), fn.SUM(Training.fee_fen).alias("fee_fen"))
+                     .where(Training.suspect == True)  # noqa: E712
+                     .group_by(Training.survey)
+                     .alias("fees"))
+
+
+class UnitFigure(Source):
+    """A sum over the units of a 居委, read from each unit's latest record: `expression(u)` is an SQL
+    aggregate over UnitRecords `u`. All UnitFigure columns of a table come from one query."""
+
+    def __init__(self, expression):
+        self.expression = expression
+
+    def collect(self, ctx, column):
+        per_community = ctx.once(UnitFigure, lambda: _unit_figures(ctx))
+        street_of = _street_of(ctx)
+        return [(street_of[code], code, int(values[column.key] or 0))
+                for code, values in per_community.items() if code in street_of]
+
+
+def unit_state_query(as_of, communities=None, columns=None):
+    """The bare SQL aggregate: per 居委, one figure per UnitFigure column (附件1's unless `columns` given)."""
+    columns = [c for c in (columns or TABLE1.columns) if isinstance(c.source, UnitFigure)]
+    u = UnitRecords(latest_records(as_of, communities))
+    c = u.c
+    return (Select(from_list=[u.latest], columns=[c.community_id.alias("community")]
+                   + [column.source.expression(u).alias(column.key) for column in columns])
+            .join(u.sold, JOIN.LEFT_OUTER, on=((u.sold.c.survey_id == c.id) & u.surveyed))
+            .join(u.fees, JOIN.LEFT_OUTER, on=((u.fees.c.survey_id == c.id) & u.surveyed))
             .where(c.rn == 1)
             .group_by(c.community_id)
-            .with_cte(latest)
+            .with_cte(u.latest)
             .bind(Survey._meta.database))
 
 
-def units_not_visited(as_of, communities=None):
-    """{居委 code: units laid out by the end of day `as_of` with no record up to then} (one query)."""
-    eod = end_of_day(as_of)
-    visited = Survey.select(SQL("1")).where((Survey.unit == Unit.id) & (Survey.visited_at < eod))
-    query = (Unit.select(Unit.community, fn.COUNT(Unit.id))
-             .where((Unit.created_at < eod) & ~fn.EXISTS(visited)).group_by(Unit.community))
-    if communities is not None:
-        query = query.where(Unit.community.in_(communities))
-    return dict(query.tuples())
+def _unit_figures(ctx):
+    scope = None if ctx.scope.kind == "district" else [d.key for d in ctx.details]
+    columns = ctx.columns_with(UnitFigure)
+    return {row["community"]: row for row in unit_state_query(ctx.as_of, scope, columns).dicts()}
+
+
+def _street_of(ctx):
+    return ctx.once("street_of", lambda: {d.key: d.parent for d in ctx.details})
+
+
+class Communities(Source):
+    """居委数: the communities registered under the street."""
+
+    def collect(self, ctx, column):
+        return [(d.parent, d.key, 1) for d in ctx.details]
+
+
+class ReportsReceived(Source):
+    """群众举报线索: reports received by D and not marked unfounded, in the 居委 or placed only in the street."""
+
+    def collect(self, ctx, column):
+        in_community, in_street = _reports_located(ctx.as_of)
+        street_of = _street_of(ctx)
+        return ([(street_of[code], code, n) for code, n in in_community.items() if code in street_of]
+                + [(code, None, n) for code, n in in_street.items()])
+
+
+def _groups(ctx):
+    """The problem list's groups of mentions as of D (domain.institutions), with the referrals of their cases."""
+    from domain import institutions
+
+    return ctx.once("groups", lambda: institutions.groups(ctx.as_of, with_products=False))
+
+
+class Institutions(Source):
+    """涉及机构数: distinct institutions (design section 5) among the suspect trainings of surveyed units."""
+
+    distinct = True
+
+    def collect(self, ctx, column):
+        street_of = _street_of(ctx)
+        return [(street_of[m.community], m.community, {group.key: 1}) for group in _groups(ctx)
+                if group.is_institution for m in group.mentions
+                if m.kind == "training" and m.suspect and m.community in street_of]
+
+
+class ReferredCases(Source):
+    """已移交部门: distinct cases (of every kind) referred to at least one department by D; a case counts in
+    every 居委 and street it has a mention in."""
+
+    distinct = True
+
+    def collect(self, ctx, column):
+        street_of = _street_of(ctx)
+        return [(m.street, m.community if m.community in street_of else None, {group.key: 1})
+                for group in _groups(ctx) if group.referrals for m in group.mentions if m.street]
 
 
 # --- reports and referrals ------------------------------------------------------------------------------
@@ -164,83 +167,64 @@ def _reports_located(as_of):
 # --- 附件1 ----------------------------------------------------------------------------------------------
 
 
-def _district():
-    """The district's Org (its name heads every table); a nameless stand-in before an org tree is loaded."""
-    return (Org.select().where(Org.kind == "district").order_by(Org.code).first()
-            or Org(code="", name="", kind="district"))
+def _street_rows(scope):
+    return [Row(key=s.code, labels=(s.name,), identity={"code": s.code, "name": s.name}, kind="street", code=s.code)
+            for s in streets_in(scope)]
+
+
+def _community_rows(rows):
+    names = {row.key: row.name for row in rows}
+    return [Row(key=o.code, labels=(names[o.parent_id], o.name), identity={"code": o.code, "name": o.name},
+                kind="community", code=o.code, parent=o.parent_id)
+            for o in Org.select().where((Org.kind == "community") & Org.parent.in_(list(names)))
+            .order_by(Org.parent, Org.code)]
+
+
+TABLE1 = Table(
+    number=1, name=TABLE1_NAME, filled_by=("street",), label_headers=("街镇",), code_header="街镇代码",
+    rows=_street_rows, details=_community_rows, detail_label_headers=("街镇", "居委"),
+    sheet="附件1（街镇）", detail_sheet="附件1（居委）", detail_title="（分居委）", detail_code_header="居委代码",
+    columns=(
+        Column("communities", "居委数", Communities(), detail=False),
+        Column("surveyed", "排摸单位数", UnitFigure(lambda u: count_if(u.surveyed))),
+        Column("households", "其中居民户", UnitFigure(lambda u: count_if(u.surveyed & (u.c.unit_type == "household")))),
+        Column("organisations", "其中单位", UnitFigure(lambda u: count_if(u.surveyed & (u.c.unit_type != "household")))),
+        Column("not_reached", "未遇或拒访", UnitFigure(lambda u: count_if(u.c.outcome.in_(("absent", "refused"))))),
+        Column("trained", "接受过消防培训", UnitFigure(lambda u: count_if(u.surveyed & (u.c.trained == True)))),  # noqa: E712
+        Column("suspect", "其中疑似冒牌培训", UnitFigure(lambda u: count_if(u.surveyed & (u.c.suspect == True)))),  # noqa: E712
+        Column("institutions", "涉及机构数", Institutions()),
+        Column("products", "兜售产品件数", UnitFigure(lambda u: fn.COALESCE(fn.SUM(u.sold.c.quantity), 0))),
+        Column("amount", "涉及金额（元）", UnitFigure(lambda u: fn.COALESCE(fn.SUM(u.sold.c.amount_fen), 0)
+                                                + fn.COALESCE(fn.SUM(u.fees.c.fee_fen), 0)), type=MONEY, width=12),
+        Column("reports", "群众举报线索", ReportsReceived()),
+        Column("referred", "已移交部门", ReferredCases()),
+    ),
+)
 
 
 def table1(as_of, street=None):
     """附件1 as of day `as_of` for the district, or for one street (an Org of kind street)."""
-    from domain import institutions
-
-    streets = [street] if street else list(Org.select().where(Org.kind == "street").order_by(Org.code))
-    street_codes = [s.code for s in streets]
-    communities = list(Org.select().where((Org.kind == "community") & Org.parent.in_(street_codes))
-                       .order_by(Org.parent, Org.code))
-    per_community = {o.code: empty_figures() for o in communities}
-
-    scope = None if street is None else Org.select(Org.code).where(
-        (Org.kind == "community") & (Org.parent == street.code))
-    for row in unit_state_query(as_of, scope).dicts():
-        figures = per_community.get(row["community"])
-        if figures is None:
-            continue
-        for key in ("surveyed", "households", "organisations", "not_reached", "trained", "suspect", "products"):
-            figures[key] = int(row[key] or 0)
-        figures["amount_fen"] = int(row["sold_fen"] or 0) + int(row["fee_fen"] or 0)
-    for code, count in units_not_visited(as_of, scope).items():
-        if code in per_community:
-            per_community[code]["not_visited"] = count
-    reports_in_community, reports_in_street = _reports_located(as_of)
-    for code, count in reports_in_community.items():
-        if code in per_community:
-            per_community[code]["reports"] = count
-
-    street_of = {o.code: o.parent_id for o in communities}
-    # (居委 or None, 街镇, group) of each suspect training's institution and of each case referred to a
-    # department by D (of every kind), counted distinct per 居委, per street and over the table.
-    groups, cases = [], []
-    for group in institutions.groups(as_of, with_products=False):
-        for m in group.mentions:
-            if m.street not in street_codes:
-                continue
-            community = m.community if m.community in street_of else None
-            if group.is_institution and m.kind == "training" and m.suspect and community:
-                groups.append((community, m.street, group.key))
-            if group.referrals:
-                cases.append((community, m.street, group.key))
-    by_community = _distinct_counts(groups, cases, lambda code, street: code)
-    by_street = _distinct_counts(groups, cases, lambda code, street: street)
-    overall = _distinct_counts(groups, cases, lambda code, street: "total").get("total", (0, 0))
-
-    table = Table1(as_of=as_of, district=_district(), street=street)
-    rows = {s.code: {"code": s.code, "name": s.name, **empty_figures()} for s in streets}
-    names = {s.code: s.name for s in streets}
-    for org in communities:
-        figures = per_community[org.code]
-        figures["communities"] = 1
-        figures["institutions"], figures["referred"] = by_community.get(org.code, (0, 0))
-        table.communities.append({"code": org.code, "name": org.name, "street_code": org.parent_id,
-                                  "street_name": names[org.parent_id], **figures})
-        for key in ADDITIVE:
-            rows[org.parent_id][key] += figures[key]
-    for code, row in rows.items():
-        row["reports"] += reports_in_street.get(code, 0)
-        row["institutions"], row["referred"] = by_street.get(code, (0, 0))
-        for key in ADDITIVE:
-            table.total[key] += row[key]
-    table.rows = list(rows.values())
-    table.total["institutions"], table.total["referred"] = overall
-    return table
+    return compute(TABLE1, as_of, Scope("street", street) if street else Scope("district"))
 
 
-def _distinct_counts(groups, cases, place_of):
-    """{place: (distinct institutions, distinct referred cases)} with place_of(居委 code, 街镇 code)."""
-    seen = {}
-    for index, triples in enumerate((groups, cases)):
-        for code, street, item in triples:
-            place = place_of(code, street)
-            if place is not None:
-                seen.setdefault(place, (set(), set()))[index].add(item)
-    return {place: (len(a), len(b)) for place, (a, b) in seen.items()}
+def units_not_visited(as_of, communities=None):
+    """{居委 code: units laid out by the end of day `as_of` with no record up to then} (one query)."""
+    eod = end_of_day(as_of)
+    visited = Survey.select(SQL("1")).where((Survey.unit == Unit.id) & (Survey.visited_at < eod))
+    query = (Unit.select(Unit.community, fn.COUNT(Unit.id))
+             .where((Unit.created_at < eod) & ~fn.EXISTS(visited)).group_by(Unit.community))
+    if communities is not None:
+        query = query.where(Unit.community.in_(communities))
+    return dict(query.tuples())
+
+
+def with_progress(result):
+    """附件1's rows and 居委 rows given `not_visited` (units laid out and never visited by D) for the progress
+    charts; not a column of the table, so it is in no JSON, workbook or CSV."""
+    scope = None if result.scope.kind == "district" else [d.key for d in result.details]
+    counts = units_not_visited(result.as_of, scope)
+    for detail in result.details:
+        detail.figures["not_visited"] = counts.get(detail.key, 0)
+    for row in result.rows:
+        row.figures["not_visited"] = sum(d.figures["not_visited"] for d in result.details if d.parent == row.key)
+    return result

@@ -10,6 +10,7 @@ from peewee import Case, Select, fn
 
 from domain import codes
 from domain.clock import end_of_day
+from domain.latest import latest_record_of
 from domain.normalise import address_key
 from domain.survey_record import RecordErrors, parse_code, parse_text
 from domain.survey_store import corrected_surveys, find_or_add_unit
@@ -134,9 +135,7 @@ def add_single_unit(user, community, unit):
 
 def _latest(column):
     """A column of the unit's latest record, as a correlated subquery on Unit (NULL: not visited)."""
-    latest = Survey.alias("latest")
-    return (latest.select(getattr(latest, column)).where(latest.unit == Unit.id)
-            .order_by(latest.visited_at.desc(), latest.id.desc()).limit(1))
+    return latest_record_of(Unit.id, column)
 
 
 def latest_outcome():

@@ -337,3 +337,40 @@ def redis_url(redis_server):
     with redis.Redis.from_url(redis_server) as client:
         client.flushall()
     return redis_server
+
+
+# --- a real SMTP server on loopback (issue 10: submissions are mailed) --------------------------------------
+
+class MailBox:
+    """What an aiosmtpd server received: (envelope, parsed email.message.EmailMessage) per message."""
+
+    def __init__(self):
+        self.received = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        from email import policy
+
+        self.received.append((envelope, email.message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 Message accepted for delivery"
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """An SMTP server (aiosmtpd) on 127.0.0.1 for the length of a test; `.port`, `.mailbox.received`."""
+    from aiosmtpd.controller import Controller
+
+    mailbox = MailBox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    controller.mailbox = mailbox
+    yield controller
+    controller.stop()

@@ -25,6 +25,7 @@ ROLES = ("surveyor", "street", "district", "department")
 NOT_A_PAGE = {"static"}  # Flask's own static files: public by nature, cached by the service worker
 # Routes whose query string (not their path) names a record: ?community= or ?key=.
 QUERY_NAMES_A_RECORD = {"posters.print_all", "tables.institution"}
+NOT_A_RECORD = {"kind", "table_number"}  # a poster's kind of file, a table's number (附件1-3)
 
 
 def _jpeg():
@@ -45,7 +46,8 @@ def _place(app, users, community, institution):
         "visited_at": (now_local() - datetime.timedelta(hours=1)).isoformat() + "+08:00", "outcome": "surveyed",
         "trainings": [{"institution": institution, "institution_phone": "", "trainer_identity": "institution",
                        "mode": "door_to_door", "fee": "100", "products_pitched": True}],
-        "purchases": []})
+        "purchases": [{"product": "fire_blanket", "quantity": 1, "amount": "298", "channel": "training",
+                       "training": 0, "sample_available": True}]})
     assert not errors, errors
     survey, _ = store_record(surveyor, record)
     poster = posters.create_poster(None, community, "门厅")
@@ -81,8 +83,43 @@ def samples(app, world):
         institutions.undo(district, decision.id)
         decision = institutions.merge(district, "n:甲", "n:乙")
         tokens = {name: accounts.issue_token(user)[0].id for name, user in world.items()}
-    shared = {"entry_id": entry.id, "decision_id": decision.id, "token_id": tokens["surveyor"]}
-    return {"inside": {**inside, **shared}, "outside": outside, "tokens": tokens}
+        entries = _entries(world, inside["survey_id"])
+    shared = {"entry_id": entry.id, "decision_id": decision.id, "token_id": tokens["surveyor"], "table_number": 3,
+              **entries["inside"]}
+    return {"inside": {**inside, **shared}, "outside": {**outside, "table_number": 3, **entries["outside"]},
+            "tokens": tokens, "by_role": entries["by_role"]}
+
+
+def _entries(world, survey_id):
+    """附件2 and 附件3 entries, a survey sample and submissions of the street, the department and others."""
+    from domain import actions, spot_checks, submissions
+    from models import SpotCheck
+
+    today = now_local().date()
+
+    def action(user):
+        values, errors = actions.parse_action({"client_uuid": str(uuid.uuid4()), "org": actions.own_org(user),
+                                               "date": today.isoformat(), "inspectors": 3})
+        assert not errors, errors
+        return actions.store_action(user, values)[0].id
+
+    def submission(user):
+        return submissions.submit(user, permissions.own_scope(user), today)[0].id
+
+    department = world["department"]
+    values, errors = spot_checks.parse_spot_check({
+        "client_uuid": str(uuid.uuid4()), "department": "xiaofang", "channel": "in_use", "product": "fire_blanket",
+        "date": today.isoformat(), "batches": 2})
+    assert not errors, errors
+    spot_check = spot_checks.store_spot_check(department, values)[0].id
+    other_spot_check = SpotCheck.create(department="shichang", channel="store", product="fire_blanket", date=today,
+                                        batches=1, body_hash="-").id
+    sample = spot_checks.collect_sample(department, survey_id, 0, today)[0].id
+    street = {"submission_id": submission(world["street"]), "action_id": action(world["street"])}
+    return {"inside": {**street, "spot_check_id": spot_check, "sample_id": sample},
+            "outside": {"submission_id": submission(world["other_street"]), "action_id": action(world["other_street"]),
+                        "spot_check_id": other_spot_check, "sample_id": -1},
+            "by_role": {"department": {"submission_id": submission(department), "action_id": action(department)}}}
 
 
 def routes(app):
@@ -134,7 +171,7 @@ def test_every_route_by_every_role_inside_and_outside_scope(app, world, samples,
     user = User.get(User.username == role)
     client = app.test_client()
     client.post("/login", data={"username": role, "password": "correct-horse-1"})
-    inside = {**samples["inside"], "token_id": samples["tokens"][role]}
+    inside = {**samples["inside"], "token_id": samples["tokens"][role], **samples["by_role"].get(role, {})}
     outside = {**samples["outside"], "entry_id": -1, "decision_id": -1,
                "token_id": samples["tokens"]["other_street" if role != "other_street" else "street"]}
     problems = []
@@ -142,7 +179,7 @@ def test_every_route_by_every_role_inside_and_outside_scope(app, world, samples,
         if permission == permissions.PUBLIC or endpoint == "auth.login":
             continue
         allowed = permissions.can(user, permission)
-        names_a_record = bool(rule.arguments - {"kind"}) or endpoint in QUERY_NAMES_A_RECORD
+        names_a_record = bool(rule.arguments - NOT_A_RECORD) or endpoint in QUERY_NAMES_A_RECORD
         for where, values in (("inside", inside), ("outside", outside)):
             if where == "outside" and not names_a_record:
                 continue

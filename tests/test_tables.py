@@ -184,7 +184,7 @@ def test_one_street_table_has_only_that_street(district, day):
 
 def test_per_community_rows_add_up_to_the_street(district):
     table = table1(D2, Org[STREET])
-    by_code = {c["code"]: c for c in table.communities}
+    by_code = {c["code"]: c for c in table.details}
     assert set(by_code) == {COMMUNITY, COMMUNITY_2}
     one, two = by_code[COMMUNITY], by_code[COMMUNITY_2]
     # 华阳一: U1 U2 U3 U4 surveyed; A is its only institution; R1 referred.

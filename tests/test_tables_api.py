@@ -8,6 +8,7 @@ import pytest
 from models import AuditLog
 from tests.conftest import OTHER_STREET, STREET
 from tests.test_tables import D1, D2, EXPECTED, KEYS, build_district, district  # noqa: F401 (fixture)
+from tests.test_workbook import HEADERS
 
 
 
@@ -91,11 +92,32 @@ def test_csv_has_a_bom_and_the_figures(district, actions, client):
     raw = reply.data
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[0][:4] == ["街镇代码", "街镇", "居委数", "排摸单位数"]
+    header = rows.index(["街镇代码", "街镇"] + HEADERS)
     street = next(r for r in rows if r[0] == STREET)
     assert street[2:] == [str(EXPECTED[D2][STREET][k]) for k in KEYS]
-    assert rows[-1][1:] == ["合计"] + [str(EXPECTED[D2]["total"][k]) for k in KEYS]
+    assert rows[header + 11][1:] == ["合计"] + [str(EXPECTED[D2]["total"][k]) for k in KEYS]
     assert "attachment" in reply.headers["Content-Disposition"]
+
+
+def test_csv_carries_the_title_the_date_and_the_community_rows_like_the_workbook(district, actions, client):
+    """Issue 8: the CSV has the workbook's title, 填报单位 and 统计日期, and its second part, one row per 居委."""
+    actions.login("street")
+    rows = list(csv.reader(io.StringIO(client.get(f"/api/v1/tables/1.csv?as_of={D2}").data.decode("utf-8-sig"))))
+    assert rows[0] == ["长宁区消防培训情况排摸统计表"]
+    assert rows[1] == ["填报单位：长宁区华阳路街道", "统计日期：2023年3月31日（数据截至当日24时）"]
+    assert rows[2] == ["街镇代码", "街镇"] + HEADERS
+    assert rows[3][:2] == [STREET, "华阳路街道"] and rows[4][:2] == ["", "合计"]
+    assert rows[5] == []
+    assert rows[6] == ["长宁区消防培训情况排摸统计表（分居委）"]
+    assert rows[8] == ["居委代码", "街镇", "居委"] + HEADERS[1:]
+    communities = {r[0]: r for r in rows[9:11]}
+    assert set(communities) == {"310105001001", "310105001002"}
+    # 华阳二居委 on D2, by hand (tests/test_tables.py): U5 U7 surveyed, U6 absent; A (shared phone) and B,
+    # whose case (R1 with U7) was referred.
+    assert communities["310105001002"][1:] == ["华阳路街道", "华阳二居委", "2", "1", "1", "1", "2", "2", "2", "1",
+                                               "1180.00", "0", "1"]
+    assert rows[11][:3] == ["", "", "合计"]
+    assert rows[11][3:] == [str(EXPECTED[D2][STREET][k]) for k in KEYS[1:]]
 
 
 def test_street_page_has_the_date_picker_communities_and_charts(district, actions, client):

@@ -1,0 +1,174 @@
+"""报送: a street or department freezes its tables as of a day (and they are mailed when a mailbox is
+configured); everyone reads back exactly what was sent; the district sees per deadline who has submitted and
+what changed (design sections 8 and 10)."""
+import datetime
+import io
+import uuid
+
+from flask import Blueprint, abort, current_app, redirect, request, send_file, url_for
+from flask_login import current_user
+
+from blueprints.errors import error_response
+from blueprints.tables import XLSX, json_answer
+from domain import submissions
+from domain.campaign import calendar, current_campaign
+from domain.clock import today_local
+from domain.entries import Conflict, NotYours, new_errors, parse_client_uuid
+from domain.mail import send_submission
+from models import MAIL_STATUSES, Submission, audit
+from permissions import own_scope, requires, scope
+from templating import render
+
+bp = Blueprint("submissions", __name__)
+
+
+def parse_submission(body, today):
+    """(as_of, client_uuid, errors) of a submission: the day its tables are as of (not after today)."""
+    errors = new_errors()
+    if not isinstance(body, dict):
+        errors.add("body", "请求内容应为 JSON 对象")
+        return None, None, errors
+    value = body.get("as_of")
+    as_of = None
+    if value in (None, ""):
+        errors.add("as_of", "请填写统计日期")
+    else:
+        try:
+            as_of = datetime.date.fromisoformat(str(value).strip())
+        except ValueError:
+            errors.add("as_of", "统计日期格式应为 YYYY-MM-DD，例如 2023-03-29")
+        else:
+            if as_of > today:
+                errors.add("as_of", "统计日期不能晚于今天")
+            elif as_of.year < 2000:
+                errors.add("as_of", "统计日期不正确")
+    client_uuid = parse_client_uuid(body.get("client_uuid"), errors, required=False)
+    return as_of, client_uuid, errors
+
+
+def _submit(body):
+    """(status, submission or None, errors); mails the workbook after the commit when it is new."""
+    as_of, client_uuid, errors = parse_submission(body, today_local())
+    if errors:
+        return 422, None, errors
+    mine = own_scope(current_user)
+    try:
+        submission, created = submissions.submit(current_user, mine, as_of, client_uuid)
+    except NotYours:
+        return 422, None, {"client_uuid": "这个编号已被其他单位使用"}
+    except Conflict as exc:
+        return 409, exc.stored, {}
+    if created:
+        send_submission(submission, mine.name, current_app.config)
+    return (201 if created else 200), submission, {}
+
+
+def submission_or_404(submission_id):
+    return scope(current_user, Submission).where(Submission.id == submission_id).first() or abort(404)
+
+
+def _summary(submission):
+    return {"id": submission.id, "org": submission.org_code, "org_name": submissions.org_name(submission),
+            "as_of": submission.as_of.isoformat(), "submitted_at": submission.submitted_at.isoformat() + "+08:00",
+            "mail_status": submission.mail_status}
+
+
+# --- API ----------------------------------------------------------------------------------------------------
+
+
+@bp.post("/api/v1/submissions")
+@requires("tables.submit")
+def create():
+    status, submission, errors = _submit(request.get_json(silent=True))
+    if status == 422:
+        return error_response(422, "报送内容有误", code="invalid", errors=errors)
+    if status == 409:
+        return error_response(409, "这个 client_uuid 已用于另一次报送", code="conflict", submission=_summary(submission))
+    response = current_app.response_class(bytes(submission.document), status=status, mimetype="application/json")
+    response.headers["Location"] = url_for("submissions.document", submission_id=submission.id)
+    return response
+
+
+@bp.get("/api/v1/submissions")
+@requires("submissions.view")
+def listing():
+    found = scope(current_user, Submission).order_by(Submission.submitted_at.desc(), Submission.id.desc())
+    return json_answer({"submissions": [_summary(s) for s in found]})
+
+
+@bp.get("/api/v1/submissions/<int:submission_id>")
+@requires("submissions.view")
+def document(submission_id):
+    """Exactly the JSON that was submitted, whatever changed since."""
+    submission = submission_or_404(submission_id)
+    return current_app.response_class(bytes(submission.document), mimetype="application/json")
+
+
+@bp.get("/api/v1/submissions/<int:submission_id>.xlsx")
+@requires("submissions.view")
+def workbook(submission_id):
+    """Exactly the workbook that was submitted."""
+    submission = submission_or_404(submission_id)
+    audit(current_user, "download_submission", submission)
+    return send_file(io.BytesIO(bytes(submission.workbook)), as_attachment=True,
+                     download_name=submission.workbook_name, mimetype=XLSX)
+
+
+@bp.get("/api/v1/submissions/<int:submission_id>/changes")
+@requires("submissions.view")
+def changes_json(submission_id):
+    submission = submission_or_404(submission_id)
+    before = submissions.previous(submission)
+    found = submissions.changes(submissions.document(before), submissions.document(submission)) if before else []
+    return json_answer({"id": submission.id, "previous": before.id if before else None,
+                        "changes": [c.as_json() for c in found]})
+
+
+# --- pages --------------------------------------------------------------------------------------------------
+
+
+def _index_page(status=200, errors=None, form=None):
+    mine = own_scope(current_user)
+    found = list(scope(current_user, Submission).order_by(Submission.submitted_at.desc(), Submission.id.desc())
+                 .limit(200))
+    return render("tables/submissions.html", "tables/_submissions.html", status, own=mine, found=found,
+                  errors=errors or {}, form=form or {}, today=today_local(), calendar=calendar(), new_uuid=str(uuid.uuid4()),
+                  org_name=submissions.org_name, MAIL_STATUSES=MAIL_STATUSES,
+                  mailbox=current_app.config.get("SUBMISSION_MAILBOX"))
+
+
+@bp.get("/tables/submissions")
+@requires("submissions.view")
+def index():
+    return _index_page(form={"as_of": request.args.get("as_of", "")})
+
+
+@bp.post("/tables/submissions")
+@requires("tables.submit")
+def submit_form():
+    status, submission, errors = _submit(request.form.to_dict())
+    if status == 422:
+        return _index_page(422, errors, request.form)
+    if status == 409:
+        return _index_page(409, {"client_uuid": "这次报送已经提交过"}, request.form)
+    return redirect(url_for("submissions.detail", submission_id=submission.id), 303)
+
+
+@bp.get("/tables/submissions/<int:submission_id>")
+@requires("submissions.view")
+def detail(submission_id):
+    submission = submission_or_404(submission_id)
+    before = submissions.previous(submission)
+    frozen = submissions.document(submission)
+    found = submissions.changes(submissions.document(before), frozen) if before else []
+    return render("tables/submission.html", "tables/_submission.html", submission=submission, before=before,
+                  changes=found, frozen=frozen, org_name=submissions.org_name(submission),
+                  MAIL_STATUSES=MAIL_STATUSES)
+
+
+@bp.get("/tables/submissions/board")
+@requires("submissions.review")
+def board():
+    campaign = current_campaign()
+    return render("tables/board.html", "tables/_board.html", campaign=campaign,
+                  boards=submissions.board(campaign) if campaign else [], calendar=calendar())
