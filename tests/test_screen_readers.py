@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 from domain import posters
-from tests.conftest import COMMUNITY, PASSWORD
+from tests.conftest import COMMUNITY, PASSWORD, STREET
 from tests.test_permissions import samples  # noqa: F401  (a fixture: records inside each role's scope)
 from tests.test_survey_ui import full_record, open_record_form, record_form_fields
 
@@ -138,7 +138,9 @@ def test_the_other_staff_forms_tie_each_message_to_its_field(world, actions, cli
     pages = [client.post("/leads/new", data={"client_uuid": "7a0c6f2e-3b61-4c55-9d7e-0d2b8f0c9a99", "source": "",
                                                "place": "", "description": "", "fee": "abc"}),
              client.post("/posters/", data={"community": "", "location": ""}),
-             client.post(f"/cases/{inside['case_id']}/referrals", data={"departments": [], "lead": ""})]
+             client.post(f"/cases/{inside['case_id']}/referrals", data={"departments": [], "lead": ""}),
+             client.post("/tables/actions", data={"client_uuid": "7a0c6f2e-3b61-4c55-9d7e-0d2b8f0c9a98",
+                                                  "org": STREET, "date": "2999-01-01", "inspectors": "-1"})]
     actions.logout()
     actions.login("district")
     pages.append(client.post("/check/approved", data={"name": "", "valid_until": "不是日期"}))
@@ -148,6 +150,9 @@ def test_the_other_staff_forms_tie_each_message_to_its_field(world, actions, cli
     actions.login("department")
     pages.append(client.post(f"/cases/referrals/{inside['referral_id']}",
                              data={"status": "penalised", "fine": "-1", "note": ""}))
+    pages.append(client.post("/tables/spot-checks", data={
+        "client_uuid": "7a0c6f2e-3b61-4c55-9d7e-0d2b8f0c9a97", "department": "xiaofang", "channel": "",
+        "product": "fire_blanket", "batches": "2", "failed": "5"}))
     for reply in pages:
         assert reply.status_code == 422, (reply.request.path, reply.status_code)
         assert untied_messages(reply.get_data(as_text=True)) == [], reply.request.path

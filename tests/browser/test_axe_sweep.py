@@ -15,6 +15,7 @@ skip says so in the summary (`-ra`); it is never silent.
 """
 import datetime
 import io
+import itertools
 import time
 
 import pytest
@@ -23,7 +24,7 @@ from PIL import Image
 import permissions
 from domain import accounts, approved, cases, institutions, posters, reports, uploads
 from domain.clock import today_local
-from domain.demo import DEMO_COMMUNITIES, DEMO_PASSWORD, load_demo_data
+from domain.demo import DEMO_COMMUNITIES, DEMO_PASSWORD, DEMO_STREET, load_demo_data
 from models import Building, Survey, Unit, User, db
 from tests.browser.axe import axe_violations, describe, element_count
 from tests.browser.test_offline_browser import evaluate_soon
@@ -51,7 +52,8 @@ def _jpeg():
 
 def add_what_the_demo_lacks(app):
     """A poster in the first demo 居委, a report from it with a photo, the report's case referred to 消防救援 which
-    accepted it with a photo, an approved institution and an API token per user. Returns the URL samples."""
+    accepted it with a photo, an approved institution, an API token per user, and 消防救援's tables submitted.
+    Returns the URL samples: shared, and by role where scope differs."""
     district = User.get(User.username == "quban")
     poster = posters.create_poster(None, COMMUNITY, "3号楼门厅")
     values, errors = reports.parse_report({
@@ -73,10 +75,28 @@ def add_what_the_demo_lacks(app):
     suspect = Survey.select().where((Survey.community == COMMUNITY) & Survey.suspect).order_by(Survey.id).first()
     building = Building.select().where(Building.community == COMMUNITY).order_by(Building.id).first()
     institution = institutions.problem_list(today_local())[0]
-    return {"building_id": building.id, "unit_id": Unit.select().where(Unit.building == building).first().id,
-            "survey_id": suspect.id, "code": poster.code, "number": report.number,
-            "photo_id": report.photos.get().id, "case_id": view.id, "file_id": event.files.get().id,
-            "kind": "trainings", "community": COMMUNITY, "key": institution.key}
+    shared = {"building_id": building.id, "unit_id": Unit.select().where(Unit.building == building).first().id,
+              "survey_id": suspect.id, "code": poster.code, "number": report.number,
+              "photo_id": report.photos.get().id, "case_id": view.id, "file_id": event.files.get().id,
+              "kind": "trainings", "community": COMMUNITY, "key": institution.key, "table_number": (1, 2, 3)}
+    submitted = table_entries()
+    # A street fills in 附件1 and 附件3, a department 附件2 and 附件3 (its own rows); the district sees all three.
+    return {"shared": shared, "by_role": {"street": {"submission_id": submitted["jiezhen"], "table_number": (1, 3)},
+                                          "district": {"submission_id": submitted["jiezhen"]},
+                                          "department": {"submission_id": submitted["xiaofang"],
+                                                         "table_number": (2, 3)}}}
+
+
+def table_entries():
+    """The demo has the campaign, 附件2 and 附件3 entries, a sample and the street's two submissions; 消防救援 submits
+    its tables too. Returns {username: the last submission's id}."""
+    from domain import submissions
+    from models import Submission
+
+    fire = User.get(User.username == "xiaofang")
+    mine = submissions.submit(fire, permissions.own_scope(fire), today_local())[0]
+    street = Submission.select().where(Submission.street == DEMO_STREET).order_by(Submission.id.desc()).first()
+    return {"jiezhen": street.id, "xiaofang": mine.id}
 
 
 @pytest.fixture
@@ -87,6 +107,10 @@ def demo_server(live_server):
         samples = add_what_the_demo_lacks(app)
         db.close()
     return live_server, samples
+
+
+def samples_of(samples, role):
+    return {**samples["shared"], **samples["by_role"].get(role, {})}
 
 
 def get_routes(app, role):
@@ -102,15 +126,19 @@ def get_routes(app, role):
     return sorted(found, key=lambda r: r[1].rule)
 
 
-def url_of(app, endpoint, rule, samples):
+def urls_of(app, endpoint, rule, samples):
+    """The route's URLs with its parameters filled from the samples; a tuple of samples is one URL each (the
+    three tables)."""
     missing = [name for name in rule.arguments if name not in samples]
     assert not missing, (f"tests/browser/test_axe_sweep.py has no sample for {missing} of {rule.rule}: add one to "
                          f"add_what_the_demo_lacks, so that the page is swept")
     query = {name: samples[name] for name in ("community", "key")} if endpoint in QUERY_NAMES_A_RECORD else {}
+    names = sorted(rule.arguments)
+    choices = [samples[name] if isinstance(samples[name], tuple) else (samples[name],) for name in names]
     with app.test_request_context():
         from flask import url_for
 
-        return url_for(endpoint, **{name: samples[name] for name in rule.arguments}, **query)
+        return [url_for(endpoint, **dict(zip(names, values)), **query) for values in itertools.product(*choices)]
 
 
 def extra_pages(role, samples, routes):
@@ -135,6 +163,7 @@ def load(page, url, role):
 @pytest.mark.parametrize("role", list(ROLE_USERS))
 def test_every_page_passes_axe(demo_server, browser, role):
     server, samples = demo_server
+    samples = samples_of(samples, role)
     app = server.app
     started = time.monotonic()
     agent = {"user_agent": WECHAT_UA} if role == "anonymous" else {}
@@ -144,7 +173,7 @@ def test_every_page_passes_axe(demo_server, browser, role):
         log_in(page, server.url, ROLE_USERS[role], DEMO_PASSWORD)
         assert "/login" not in page.url, f"{role} could not log in"
     with app.app_context():
-        routes = {url_of(app, endpoint, rule, samples) for endpoint, rule in get_routes(app, role)}
+        routes = {url for endpoint, rule in get_routes(app, role) for url in urls_of(app, endpoint, rule, samples)}
         db.close()
     problems, swept, skipped, fragments = [], [], [], []
     rules, elements = set(), 0
