@@ -110,7 +110,8 @@ def test_large_mode_from_the_poster_page_to_the_receipt_in_wechat(live_server, p
     number = page.locator("#report-number").inner_text().strip()
 
     # Remembered: /r/status and every other public page are in 长辈模式 too, until the resident turns it off.
-    for path in ("/r/status", f"/r/status?number={number}", "/check", "/check?q=上海", "/r/guide", "/exposed", "/r"):
+    for path in ("/r/status", f"/r/status?number={number}", "/r/status?number=X-NOPE", "/check", "/check?q=上海",
+                 "/r/guide", "/exposed", "/r/NOPE42", "/r"):
         page.goto(live_server.url + path)
         check_large_page(page, path)
     shot(page, "large-3-general-form")
