@@ -356,7 +356,7 @@ def test_the_street_lands_on_what_needs_it_among_its_cases(app, world, one_insti
     assert "1</strong> 个案件待移交部门" in home
     case_id = the_case(street)[0]["id"]
     log_in(app, "surveyor").post(f"/cases/{case_id}/escalate")
-    assert "其中居委上报" in street.get("/").get_data(as_text=True)
+    assert "个居委上报，请街镇处理" in street.get("/").get_data(as_text=True)
     assert [c["id"] for c in street.get("/api/v1/cases?escalated=1").get_json()["cases"]] == [case_id]
     street.post(f"/api/v1/cases/{case_id}/referrals", json={"departments": ["shichang"]})
     Referral.update(due=YESTERDAY).execute()
