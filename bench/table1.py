@@ -218,6 +218,13 @@ def main():
     campaign = load_campaign_file(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
                                                "campaign-2023.json"))
     measure("工作总结 draft (district, 2 phases)", lambda: len(draft_summary(district, campaign, AS_OF)))
+    from domain import cases
+    from models import User
+
+    district_user = User(role="district", org=district.org)
+    street_user = User(role="street", org=street)
+    measure("案件列表, district (every case as of D)", lambda: len(cases.cases_for(district_user, AS_OF)))
+    measure("案件列表, one street", lambda: len(cases.cases_for(street_user, AS_OF)))
     print(f"total: {table.total['surveyed']:,} surveyed, {table.total['suspect']:,} suspect, "
           f"{table.total['institutions']} institutions; {len(problems)} problem-list rows; workbook {size:,} bytes")
     print(f"process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

@@ -7,7 +7,7 @@ from flask_login import current_user
 from blueprints.errors import error_response
 from domain import cases, referrals, uploads
 from domain.clock import today_local
-from models import REFERRAL_STATUSES, CaseFile, Department, Referral, Org
+from models import REFERRAL_STATUSES, CaseFile, Department, Org, Referral, ReportPhoto
 from permissions import can, public, requires, scope, street_codes
 from templating import render
 
@@ -59,7 +59,15 @@ def render_detail(view, errors=None, status=200, values=None):
         departments=Department.select().order_by(Department.code), errors=errors or {}, values=values or {},
         default_due=cases.working_days_after(today_local(), due_days()), today=today_local(),
         draft=cases.draft_publication(view) if view.penalised else "", next_steps=referrals.next_steps,
-        step_labels=referrals.STEP_LABELS, files=_files(view)), status
+        step_labels=referrals.STEP_LABELS, files=_files(view), photos=_report_photos(view)), status
+
+
+def _report_photos(view):
+    """{report id: [photo]} of the case's reports: the residents' evidence, shown with their mentions."""
+    found = {}
+    for photo in ReportPhoto.select().where(ReportPhoto.report.in_([m.id for m in view.group.reports] or [0])):
+        found.setdefault(photo.report_id, []).append(photo)
+    return found
 
 
 def _files(view):

@@ -238,7 +238,10 @@ def parse_purchase(item, path, errors, training_count):
 
 
 def _storable(text):
-    """False for text with lone surrogates ("\\ud800" in JSON): no database can store it as UTF-8."""
+    """False for text with lone surrogates ("\\ud800" in JSON), which no database can store as UTF-8, or with a
+    NUL character, which PostgreSQL's text cannot hold."""
+    if "\x00" in text:
+        return False
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -219,3 +219,16 @@ def test_a_posted_form_with_a_huge_index_is_shown_again_small(world, surveyor_cl
     reply = surveyor_client.post(f"/survey/units/{unit.id}/record", data=form)
     assert reply.status_code == 422
     assert time.perf_counter() - start < 1 and len(reply.data) < 500_000
+
+
+def test_a_nul_character_anywhere_is_refused_in_words_on_both_engines(client, world, actions):
+    """PostgreSQL's text cannot hold NUL (the public-page fuzzer found 500s): a form, a query or a JSON string
+    carrying one is a 400 with a message, before any query meets it."""
+    assert client.get("/check", query_string={"q": "安居\x00"}).status_code == 400
+    assert client.get("/r/status", query_string={"number": "\x00"}).status_code == 400
+    assert client.get("/r/AB\x00CD").status_code == 400
+    reply = client.post("/r", data={"description": "上门\x00收费"})
+    assert reply.status_code == 400 and "无法保存的字符" in reply.get_data(as_text=True)
+    actions.login("surveyor")
+    api = client.post("/api/v1/surveys", data='{"client_uuid": "\\u0000"}', content_type="application/json")
+    assert api.status_code == 400 and api.get_json()["errors"] == {"body": "含有无法识别的字符，请删除后重新输入"}

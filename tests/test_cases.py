@@ -144,6 +144,19 @@ def test_a_case_from_survey_and_report_is_referred_worked_and_closed(app, world,
     assert AuditLog.select().where(AuditLog.action == "penalised").count() == 1
 
 
+def test_a_case_shows_the_residents_photos_with_their_report(app, world, one_institution):
+    client = app.test_client()
+    with app.app_context():
+        poster = posters.create_poster(None, COMMUNITY, "5号楼门厅")
+    image = io.BytesIO()
+    Image.new("RGB", (80, 60), "red").save(image, "JPEG")
+    client.post(f"/r/{poster.code}", content_type="multipart/form-data", data={
+        "description": "门口贴的广告", "institution": NAME, "photos": (io.BytesIO(image.getvalue()), "a.jpg")})
+    street = log_in(app, "street")
+    page = street.get(f"/cases/{the_case(street)[0]['id']}").get_data(as_text=True)
+    assert "的照片 1" in page and "/photos/" in page
+
+
 def test_a_lead_from_the_api_joins_the_institution_case(app, world, one_institution):
     street = log_in(app, "street")
     before = the_case(street)[0]
@@ -356,7 +369,7 @@ def test_the_street_lands_on_what_needs_it_among_its_cases(app, world, one_insti
     assert "1</strong> 个案件待移交部门" in home
     case_id = the_case(street)[0]["id"]
     log_in(app, "surveyor").post(f"/cases/{case_id}/escalate")
-    assert "其中居委上报" in street.get("/").get_data(as_text=True)
+    assert "个居委上报，请街镇处理" in street.get("/").get_data(as_text=True)
     assert [c["id"] for c in street.get("/api/v1/cases?escalated=1").get_json()["cases"]] == [case_id]
     street.post(f"/api/v1/cases/{case_id}/referrals", json={"departments": ["shichang"]})
     Referral.update(due=YESTERDAY).execute()
