@@ -167,3 +167,19 @@ def test_the_flags_preview_is_said_when_it_changes_and_field_messages_once(serve
     fee.fill("200")
     fee.blur()
     expect(fee).not_to_have_attribute("aria-invalid", "true")
+
+
+def test_a_staff_form_sent_back_puts_the_focus_on_its_first_wrong_field(live_server, live_world, phone):
+    """Forms whose page does not choose the focus itself (static/js/live.js does): 登记线索 sent empty."""
+    log_in(phone, live_server.url, "street")
+    phone.goto(f"{live_server.url}/leads/new")
+    phone.get_by_role("button", name="保存线索").click()
+    phone.wait_for_load_state()
+    expect(phone.locator("main").get_by_role("alert")).to_contain_text("请按红字提示修改后再保存")
+    source = phone.get_by_label("线索来源")
+    expect(source).to_be_focused()
+    expect(source).to_have_attribute("aria-invalid", "true")
+    expect(source).to_have_accessible_description(phone.locator("#err-source").inner_text())
+    description = phone.get_by_label("情况描述")
+    expect(description).to_have_attribute("aria-invalid", "true")
+    expect(description).to_have_accessible_description(phone.locator("#err-description").inner_text())
