@@ -17,9 +17,9 @@ bp = Blueprint("auth", __name__)
 
 def safe_next(target, default=None):
     """`target` when it is a path of this site, else `default` (the home page): an open redirect after login is
-    a phishing tool. Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so `/<TAB>/evil` and
-    `/\\evil` lead to another host; a CR LF would also break the Location header. Such targets are refused
-    whole rather than cleaned."""
+    a phishing tool. Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so
+    `/<TAB>/evil` and `/\\evil` lead to another host; a CR LF would also break the Location header. Such targets
+    are refused whole rather than cleaned."""
     if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
             or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in target)):
         return default or url_for("main.home")

@@ -11,9 +11,9 @@ import datetime
 
 from flask import Blueprint, abort, current_app, g, make_response, redirect, render_template, request, url_for
 
+from blueprints.auth import safe_next
 from domain import guide as guide_facts
 from domain import posters, reports, uploads
-from blueprints.auth import safe_next
 from domain.clock import now_local
 from extensions import limiter, scan_counter
 from permissions import public
