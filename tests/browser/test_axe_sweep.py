@@ -9,9 +9,9 @@ not HTML (photos, QR codes, workbooks, JSON) are recognised by their content typ
 URL map alone does not reach (the receipt, a search result, the pages a wrong address leads to) are swept too, and
 the public pages once more in 长辈模式.
 
-It runs in the SQLite pass of `make test` only: the pages are the same templates over the same data on either
-database, and the sweep (about a minute on two cores) would add nothing but time to the PostgreSQL pass. The
-skip says so in the summary (`-ra`); it is never silent.
+It is marked `engine_independent`: the pages are the same templates over the same data on either database, so
+`make test` runs it in the SQLite pass and leaves it out of the PostgreSQL pass (Makefile), where the sweep
+(about a minute on two cores) would add nothing but time.
 """
 import datetime
 import io
@@ -28,14 +28,10 @@ from domain.demo import DEMO_COMMUNITIES, DEMO_PASSWORD, DEMO_STREET, load_demo_
 from models import Building, Survey, Unit, User, db
 from tests.browser.axe import axe_violations, describe, element_count
 from tests.browser.test_offline_browser import evaluate_soon
-from tests.conftest import ON_POSTGRES, PHONE, WECHAT_UA, log_in
+from tests.conftest import PHONE, WECHAT_UA, log_in
 from tests.test_permissions import QUERY_NAMES_A_RECORD
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(ON_POSTGRES, reason="the axe sweep runs in the SQLite pass of `make test` only: the same "
-                                           "templates render the same pages on either database"),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.engine_independent]
 
 # The demo's users, one per role; None is a resident who is not logged in.
 ROLE_USERS = {"anonymous": None, "surveyor": "juwei1", "street": "jiezhen", "district": "quban",
