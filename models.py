@@ -9,7 +9,7 @@ import secrets
 import uuid
 
 from peewee import (
-    SQL, BlobField, BooleanField, CharField, DatabaseProxy, DateField, DateTimeField, ForeignKeyField,
+    BlobField, BooleanField, CharField, DatabaseProxy, DateField, DateTimeField, ForeignKeyField,
     IntegerField, Model, SmallIntegerField, TextField, fn,
 )
 from playhouse.db_url import connect

@@ -10,8 +10,10 @@ from functools import wraps
 from flask import abort, request
 from flask_login import current_user
 
+from peewee import SQL
+
 from models import (
-    SQL, ActionEntry, Building, Department, Org, Poster, Referral, Report, Sample, SpotCheck, Submission, Survey,
+    ActionEntry, Building, Department, Org, Poster, Referral, Report, Sample, SpotCheck, Submission, Survey,
     Unit,
 )
 

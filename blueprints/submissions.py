@@ -13,7 +13,8 @@ from blueprints.tables import XLSX, json_answer
 from domain import submissions
 from domain.campaign import calendar, current_campaign
 from domain.clock import today_local
-from domain.entries import Conflict, NotYours, new_errors, parse_client_uuid
+from domain.entries import Conflict, NotYours, new_errors
+from domain.survey_record import parse_client_uuid
 from domain.mail import send_submission
 from models import MAIL_STATUSES, Submission, audit
 from permissions import own_scope, requires, scope

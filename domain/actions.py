@@ -10,7 +10,8 @@ street's row and in a department's row.
 from peewee import Select, fn
 
 from domain.clock import end_of_day, now_local
-from domain.entries import new_errors, parse_client_uuid, parse_count, parse_day, store_once
+from domain.entries import new_errors, parse_count, parse_day, store_once
+from domain.survey_record import parse_client_uuid
 from domain.latest import ranked_records
 from domain.tabledef import MONEY, Column, Row, Source, Table, departments_in, streets_in
 from models import ActionEntry, Case, CaseEvent, Org, Poster, SpotCheck, audit, db

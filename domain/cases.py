@@ -18,8 +18,8 @@ from domain.privacy import mask_address
 from peewee import fn
 from permissions import sees_place, works_for_department
 from models import (
-    REFERRAL_ENDED, Case, CaseEvent, Department, Lead, Purchase, Referral, Report, ReportEvent, Survey, Unit, User,
-    audit, db,
+    REFERRAL_ENDED, Case, CaseEvent, Department, Lead, Purchase, Referral, Report, ReportEvent, Survey, User, audit,
+    db,
 )
 
 STATUSES = {"pending": "待移交", "in_progress": "处置中", "returned": "退回待重新移交", "closed": "已办结"}

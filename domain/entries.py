@@ -2,7 +2,6 @@
 and storing an entry exactly once by its `client_uuid` (reliability.md: the same body again returns the
 stored entry; another body under the same `client_uuid` is a conflict, never an overwrite)."""
 import datetime
-import uuid
 
 from peewee import IntegrityError
 
@@ -22,16 +21,6 @@ class Conflict(Exception):
 
 class NotYours(Exception):
     """This client_uuid is stored by another street or department (its entry is not shown)."""
-
-
-def parse_client_uuid(value, errors, required=True):
-    try:
-        parsed = str(uuid.UUID(str(value))) if value else None
-    except ValueError:
-        parsed = None
-    if parsed is None and (value or required):
-        errors.add("client_uuid", "缺少或无效的编号（client_uuid 应为 UUID）")
-    return parsed
 
 
 def parse_count(value, path, errors, label, required=False):

@@ -6,15 +6,14 @@ matched into the problem list.
 Stored exactly once per `client_uuid`, like a survey record: the same body again returns the stored lead,
 another body under the same `client_uuid` is a conflict.
 """
-import uuid
-
 from peewee import IntegrityError
 
 from domain import codes
 from domain import flags as red_flags
 from domain.normalise import institution_key, phone_digits
-from domain.survey_record import RecordErrors, parse_bool, parse_code, parse_codes, parse_money, parse_text, \
-    record_fingerprint
+from domain.survey_record import (
+    RecordErrors, parse_bool, parse_client_uuid, parse_code, parse_codes, parse_money, parse_text, record_fingerprint,
+)
 from domain.survey_store import from_fen, is_approved_name, to_fen
 from models import LEAD_SOURCES, Lead, Org, audit, db
 
@@ -41,13 +40,7 @@ def parse_lead(body):
     if not isinstance(body, dict):
         errors.add("body", "请求内容应为 JSON 对象")
         return None, errors
-    client_uuid = body.get("client_uuid")
-    try:
-        client_uuid = str(uuid.UUID(str(client_uuid))) if client_uuid else None
-    except ValueError:
-        client_uuid = None
-    if not client_uuid:
-        errors.add("client_uuid", "缺少或无效的编号（client_uuid 应为 UUID）")
+    client_uuid = parse_client_uuid(body.get("client_uuid"), errors)
     place = {key: body.get(key) or "" for key in ("community", "street")}
     for key, value in place.items():
         if not isinstance(value, str):

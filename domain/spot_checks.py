@@ -11,7 +11,8 @@ from peewee import JOIN, Case, fn
 
 from domain import codes
 from domain.clock import now_local
-from domain.entries import Conflict, NotYours, new_errors, parse_client_uuid, parse_count, parse_day, store_once
+from domain.entries import Conflict, NotYours, new_errors, parse_count, parse_day, store_once
+from domain.survey_record import parse_client_uuid
 from domain.latest import latest_record_of
 from domain.survey_record import parse_code, parse_money
 from domain.survey_store import from_fen, to_fen

@@ -120,6 +120,17 @@ def parse_visited_at(value, errors, now):
     return moment
 
 
+def parse_client_uuid(value, errors, required=True):
+    """The UUID a device or script made for what it sends (its identity for retries), canonical; None if absent."""
+    try:
+        parsed = str(uuid.UUID(str(value))) if value else None
+    except ValueError:
+        parsed = None
+    if parsed is None and (value or required):
+        errors.add("client_uuid", "缺少或无效的编号（client_uuid 应为 UUID）")
+    return parsed
+
+
 def parse_date(value, path, errors, label, today):
     if value in (None, ""):
         return None
@@ -280,13 +291,7 @@ def parse_record(body, now=None):
         return None, errors
     check_text_and_depth(body, errors)
 
-    client_uuid = body.get("client_uuid")
-    try:
-        client_uuid = str(uuid.UUID(str(client_uuid))) if client_uuid else None
-    except ValueError:
-        client_uuid = None
-    if not client_uuid:
-        errors.add("client_uuid", "缺少或无效的记录编号（client_uuid 应为 UUID）")
+    client_uuid = parse_client_uuid(body.get("client_uuid"), errors)
 
     community = body.get("community")
     if not isinstance(community, str) or not community.strip():

@@ -7,7 +7,7 @@ import pytest
 from domain import privacy
 from domain.clock import now_local
 from models import AuditLog, Referral, Report
-from tests.test_cases import NAME, log_in, one_institution, the_case  # noqa: F401 (fixture)
+from tests.test_cases import log_in, one_institution, the_case  # noqa: F401 (fixture)
 
 
 @pytest.mark.parametrize("address, masked", [
