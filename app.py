@@ -55,7 +55,7 @@ def create_app(test_config=None):
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    bind_database(app.config["DATABASE_URL"])
+    bind_database(app.config["DATABASE_URL"], pool=app.config["DATABASE_POOL"])
     csrf.init_app(app)
     limiter.init_app(app)
     init_counters(app)
