@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres venv system-deps bench clean
+.PHONY: run test test-sqlite test-postgres venv system-deps bench bench-load clean
 
 # Venv, install, migrate, demo data (once), serve, and say where to log in.
 run: $(VENV)/.installed
@@ -50,6 +50,10 @@ test-postgres:
 
 bench: venv
 	$(BIN)/python bench/table1.py --units 30000
+
+# The survey API, the report page and 附件1 under wrk beside /healthz, on SQLite (bench/README.md).
+bench-load: venv system-deps
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
