@@ -33,7 +33,8 @@ venv: $(VENV)/.installed-test
 system-deps:
 	@bash tools/system-deps.sh
 
-# Everything the tests need, then all tests: on SQLite, then again on a throwaway PostgreSQL cluster.
+# Everything the tests need, then all tests: on SQLite, then again on a throwaway PostgreSQL cluster. Both runs
+# start a throwaway redis-server of their own (tests/conftest.py) for the tests of several workers and servers.
 test: venv system-deps
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
