@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres venv system-deps bench clean
+.PHONY: run test test-sqlite test-postgres venv system-deps bench bench-load clean
 
 # Venv, install, migrate, demo data (once), serve, and say where to log in.
 run: $(VENV)/.installed
@@ -33,7 +33,8 @@ venv: $(VENV)/.installed-test
 system-deps:
 	@bash tools/system-deps.sh
 
-# Everything the tests need, then all tests: on SQLite, then again on a throwaway PostgreSQL cluster.
+# Everything the tests need, then all tests: on SQLite, then again on a throwaway PostgreSQL cluster. Both runs
+# start a throwaway redis-server of their own (tests/conftest.py) for the tests of several workers and servers.
 test: venv system-deps
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
@@ -51,6 +52,10 @@ test-postgres:
 
 bench: venv
 	$(BIN)/python bench/table1.py --units 30000
+
+# The survey API, the report page and 附件1 under wrk beside /healthz, on SQLite (bench/README.md).
+bench-load: venv system-deps
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

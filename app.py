@@ -19,6 +19,9 @@ UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # The same for everyone, so they keep their own caching even for a logged-in user: versioned static files
 # (a year), the service worker and manifest (no-cache with an ETag), the home-screen icon.
 CACHEABLE_ENDPOINTS = {"static", "pwa.service_worker", "pwa.manifest", "pwa.apple_touch_icon"}
+# The load balancers' probe opens the database itself (an unreachable one is its 503, not an error page) and
+# never looks at who is asking.
+HEALTH_ENDPOINT = "health.healthz"
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -52,7 +55,7 @@ def create_app(test_config=None):
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    bind_database(app.config["DATABASE_URL"])
+    bind_database(app.config["DATABASE_URL"], pool=app.config["DATABASE_POOL"])
     csrf.init_app(app)
     limiter.init_app(app)
     init_counters(app)
@@ -104,11 +107,12 @@ def _instance_secret(instance_path):
 
 def _register_blueprints(app):
     from blueprints import (
-        api, audit, auth, cases, check, entries, leads, main, posters, pwa, report, reports, submissions, survey, tables,
+        api, audit, auth, cases, check, entries, health, leads, main, posters, pwa, report, reports, submissions, survey,
+        tables,
     )
 
     for module in (auth, main, survey, api, posters, report, reports, cases, leads, check, tables, entries, submissions,
-                   audit, pwa):
+                   audit, pwa, health):
         app.register_blueprint(module.bp)
 
 
@@ -137,6 +141,8 @@ def _register_request_hooks(app):
 
     @app.before_request
     def open_database_and_check_csrf():
+        if request.endpoint == HEALTH_ENDPOINT:
+            return None
         db.connect(reuse_if_open=True)
         # Browsers cannot send an Authorization header cross-site without CORS, so a bearer-token call
         # needs no CSRF token; every other unsafe request does (forms and the PWA's fetches).
@@ -175,7 +181,7 @@ def _register_request_hooks(app):
             # WeChat's browser otherwise keeps showing stale pages; htmx fragments and pages share URLs.
             response.headers["Cache-Control"] = "no-cache"
             response.vary.add("HX-Request")
-        if request.endpoint not in CACHEABLE_ENDPOINTS and current_user.is_authenticated:
+        if request.endpoint not in CACHEABLE_ENDPOINTS | {HEALTH_ENDPOINT} and current_user.is_authenticated:
             # Whatever a logged-in user (session or token) is sent holds personal data or a secret: pages,
             # JSON, exports (send_file says no-cache), photos. Nothing may keep a copy, not even the browser.
             # The service worker's offline copies of survey pages are made with the Cache API, not by HTTP.

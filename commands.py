@@ -134,7 +134,7 @@ def register_commands(app):
     def backup_db(target):
         """Copy the SQLite database to TARGET consistently, and check the copy."""
         if not is_sqlite():
-            raise click.ClickException("PostgreSQL 请用 pg_dump 备份")
+            raise click.ClickException("PostgreSQL 请用 pg_dump 备份：pg_dump -Fc -f 文件 数据库名（见 docs/deploy.md）")
         source = sqlite3.connect(db.obj.database)
         dest = sqlite3.connect(target)
         with dest:

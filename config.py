@@ -18,6 +18,8 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
     # SQLite file under instance/ unless DATABASE_URL says otherwise (postgresql://…).
     DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///" + os.path.join(BASE_DIR, "instance", "paimo.db"))
+    # Connections stay open between requests, at most one per server thread (models.make_database).
+    DATABASE_POOL = _flag("DATABASE_POOL", "1")
     # The public address links that leave the app start with (poster QR codes), e.g. https://paimo.example.cn.
     # Unset, they are made from the address each request came to; gunicorn.conf.py warns at start-up when a
     # set BASE_URL names this machine but not where it listens.

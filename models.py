@@ -13,6 +13,7 @@ from peewee import (
     IntegerField, Model, SmallIntegerField, TextField, fn,
 )
 from playhouse.db_url import connect
+from playhouse.pool import PooledDatabase
 
 from domain.clock import now_local
 
@@ -29,21 +30,45 @@ SQLITE_PRAGMAS = {
 }
 
 
-def make_database(url):
-    """A peewee database for a `DATABASE_URL` (sqlite:///path or postgresql://…)."""
-    if url.startswith("sqlite"):
+# A pooled connection is closed and replaced once it is this old (PostgreSQL: a restarted server or a
+# failover leaves old connections broken; each is then dropped after at most one failed request).
+POOL_STALE_SECONDS = 300
+
+
+def make_database(url, pool=False):
+    """A peewee database for a `DATABASE_URL` (sqlite:///path or postgresql://…).
+
+    With `pool` (the app: `DATABASE_POOL`), closing a connection at the end of a request keeps it open for the
+    next one, one connection per thread at most: opening one costs more than most requests (PostgreSQL starts
+    a server process for it; SQLite reads the schema, sets the pragmas, and checkpoints the WAL into the
+    database file whenever the last connection closes). bench/README.md has the figures."""
+    scheme, rest = url.split(":", 1)
+    scheme = scheme.split("+")[0]  # pooling is the `pool` argument's, not the URL's
+    options = {"max_connections": None, "stale_timeout": POOL_STALE_SECONDS} if pool else {}
+    if scheme == "sqlite":
         # lock_type IMMEDIATE: every db.atomic() takes the write lock at BEGIN, so two writers queue on
-        # busy_timeout instead of one failing with "database is locked" half-way through.
-        return connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
-    if url.startswith("postgres"):
-        url = "postgresql" + url[url.index(":"):]
+        # busy_timeout instead of one failing with "database is locked" half-way through. A pooled
+        # connection may serve another thread later (never two at once).
+        if pool:
+            options["check_same_thread"] = False
+        return connect(("sqlite+pool:" if pool else "sqlite:") + rest, pragmas=SQLITE_PRAGMAS,
+                       lock_type="IMMEDIATE", **options)
+    if scheme.startswith("postgres"):
+        return connect(("postgresql+pool:" if pool else "postgresql:") + rest, **options)
     return connect(url)
 
 
-def bind_database(url):
-    if db.obj is not None and not db.obj.is_closed():
-        db.obj.close()  # rebinding (tests, CLI): don't leave this thread's old connection open
-    database = make_database(url)
+def close_database():
+    """Close every connection of the bound database, pooled ones included (rebinding, end of tests)."""
+    if isinstance(db.obj, PooledDatabase):
+        db.obj.close_all()
+    elif db.obj is not None and not db.obj.is_closed():
+        db.obj.close()
+
+
+def bind_database(url, pool=False):
+    close_database()  # rebinding (tests, CLI): leave no connection of the old database open
+    database = make_database(url, pool)
     db.initialize(database)
     return database
 

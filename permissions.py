@@ -123,6 +123,19 @@ def can_see_community(user, code):
     return user.role == DISTRICT or community_codes(user).where(Org.code == code).exists()
 
 
+def community_in_scope(user, community):
+    """can_see_community for a 居委 row already loaded, without a query (a record is stored on every tap): a
+    surveyor's own 居委, its street's for a street user, any for the district (ROLE_ORG_KIND in accounts.py
+    puts each role at its kind of org)."""
+    if community.kind != "community":
+        return False
+    if user.role == DISTRICT:
+        return True
+    if user.role == STREET:
+        return community.parent_id is not None and community.parent_id == user.org_id
+    return user.role == SURVEYOR and community.code == user.org_id
+
+
 def scope(user, model):
     """A query of the `model` rows `user` may see."""
     if model is Org:

@@ -121,7 +121,7 @@ def issue_token(user, name=""):
 
 
 def user_for_token(token):
-    row = (ApiToken.select(ApiToken, User).join(User)
+    row = (ApiToken.select(ApiToken.id, ApiToken.last_used_at, User).join(User)
            .where((ApiToken.token_hash == _digest(token)) & ApiToken.revoked_at.is_null() & (User.active == True))  # noqa: E712
            .first())
     if row is None:

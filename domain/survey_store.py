@@ -16,6 +16,7 @@ from domain.latest import latest_record_of
 from domain.normalise import address_key, institution_key, phone_digits
 from domain.survey_record import parse_record, record_fingerprint
 from models import ApprovedInstitution, Org, Purchase, Survey, SurveyCorrection, Training, Unit, audit, db
+from permissions import community_in_scope
 
 
 class ScopeError(Exception):
@@ -87,8 +88,23 @@ def is_approved_name(name):
     return bool(key) and ApprovedInstitution.current().where(ApprovedInstitution.name_key == key).exists()
 
 
-def record_flags(record, is_approved=is_approved_name):
-    """[flags of each training] for a cleaned record."""
+def approved_among(names):
+    """The approved-list keys of those of `names` that are on the list today (one query; none for no names)."""
+    keys = {key for key in map(institution_key, names) if key}
+    if not keys:
+        return set()
+    return {key for (key,) in ApprovedInstitution.current().select(ApprovedInstitution.name_key)
+            .where(ApprovedInstitution.name_key.in_(keys)).tuples()}
+
+
+def record_flags(record, is_approved=None):
+    """[flags of each training] for a cleaned record. The approved list is asked once for the whole record
+    unless `is_approved(name)` is given."""
+    if is_approved is None:
+        approved = approved_among(t["institution"] for t in record["trainings"])
+
+        def is_approved(name):
+            return institution_key(name) in approved
     return [red_flags.training_flags(t, record["purchases"], i, is_approved)
             for i, t in enumerate(record["trainings"])]
 
@@ -97,17 +113,19 @@ def community_for(user, code):
     community = Org.get_or_none((Org.code == code) & (Org.kind == "community"))
     if community is None:
         raise ScopeError("community", f"没有这个居委代码：{code}")
-    if not user.can_see_community(code):
+    if not community_in_scope(user, community):
         raise ScopeError("community", "这个居委不在您负责的范围内")
     return community
 
 
-def find_or_add_unit(community, unit):
-    """The unit at this address of the 居委, added if nobody laid it out yet."""
+def find_unit(community, unit):
+    """The unit at this address of the 居委, or None when nobody laid it out yet."""
+    return Unit.get_or_none((Unit.community == community) & (Unit.address_key == address_key(unit["address"])))
+
+
+def add_unit(community, unit):
+    """Add the unit at this address of the 居委 (or return the one a simultaneous record just added)."""
     key = address_key(unit["address"])
-    found = Unit.get_or_none((Unit.community == community) & (Unit.address_key == key))
-    if found:
-        return found
     try:
         with db.atomic():
             return Unit.create(community=community, address=unit["address"], address_key=key,
@@ -116,8 +134,14 @@ def find_or_add_unit(community, unit):
         return Unit.get((Unit.community == community) & (Unit.address_key == key))
 
 
-def _write_details(survey, record):
-    flags_per_training = record_flags(record)
+def find_or_add_unit(community, unit):
+    """The unit at this address of the 居委, added if nobody laid it out yet."""
+    return find_unit(community, unit) or add_unit(community, unit)
+
+
+def _write_details(survey, record, flags_per_training):
+    """The record's trainings and purchases. They stay on `survey.details`, so that answering with the record
+    just stored needs no query (survey_as_dict)."""
     trainings = []
     for position, (item, flags) in enumerate(zip(record["trainings"], flags_per_training)):
         trainings.append(Training.create(
@@ -130,34 +154,38 @@ def _write_details(survey, record):
             institution_nature=item.get("institution_nature", "unknown"),
             pitched_products=" ".join(item.get("pitched_products", [])),
             suspect=red_flags.is_suspect(flags)))
-    for position, item in enumerate(record["purchases"]):
-        Purchase.create(
-            survey=survey, position=position, product=item["product"], quantity=item["quantity"],
-            amount_fen=to_fen(item["amount"]), channel=item["channel"],
-            training=trainings[item["training"]] if item["training"] is not None else None,
-            ccc_mark=item["ccc_mark"], id_label=item["id_label"], sample_available=item["sample_available"])
-    survey.trained = bool(trainings)
-    survey.suspect = any(t.suspect for t in trainings)
-    survey.save(only=[Survey.trained, Survey.suspect])
+    purchases = [Purchase.create(
+        survey=survey, position=position, product=item["product"], quantity=item["quantity"],
+        amount_fen=to_fen(item["amount"]), channel=item["channel"],
+        training=trainings[item["training"]] if item["training"] is not None else None,
+        ccc_mark=item["ccc_mark"], id_label=item["id_label"], sample_available=item["sample_available"])
+        for position, item in enumerate(record["purchases"])]
+    survey.details = (trainings, purchases)
 
 
-def _survey_fields(record, community, unit):
+def _survey_fields(record, community, unit, flags_per_training):
     return dict(unit=unit, community=community, visited_at=record["visited_at"], outcome=record["outcome"],
-                unit_type=record["unit"]["type"], unit_name=record["unit"]["name"] or "", note=record["note"])
+                unit_type=record["unit"]["type"], unit_name=record["unit"]["name"] or "", note=record["note"],
+                trained=bool(record["trainings"]), suspect=any(map(red_flags.is_suspect, flags_per_training)))
 
 
 def store_record(user, record):
-    """Store a cleaned record once. Returns (survey, created); raises Conflict or ScopeError."""
+    """Store a cleaned record once. Returns (survey, created); raises Conflict or ScopeError.
+
+    Everything that only reads (the replay check, the 居委, the unit, the approved list) is asked before the
+    write transaction, so that on SQLite the one writer's lock is held for the writes alone."""
     fingerprint = record_fingerprint(record)
-    existing = Survey.get_or_none(Survey.client_uuid == record["client_uuid"])
+    existing = _stored(record["client_uuid"])
     if existing is None:
         community = community_for(user, record["community"])
+        flags_per_training = record_flags(record)
+        unit = find_unit(community, record["unit"])
         try:
             with db.atomic():
-                unit = find_or_add_unit(community, record["unit"])
+                unit = unit or add_unit(community, record["unit"])
                 survey = Survey.create(client_uuid=record["client_uuid"], surveyor=user, body_hash=fingerprint,
-                                       **_survey_fields(record, community, unit))
-                _write_details(survey, record)
+                                       **_survey_fields(record, community, unit, flags_per_training))
+                _write_details(survey, record, flags_per_training)
                 _refresh_unit(unit, survey)
                 audit(user, "create", survey)
             return survey, True
@@ -169,6 +197,13 @@ def store_record(user, record):
     if existing.body_hash != fingerprint and not _corrected_to(existing, fingerprint):
         raise Conflict(existing)
     return existing, False
+
+
+def _stored(client_uuid):
+    """The record stored under this client_uuid, or None. Most records are new: their check selects one column
+    (building the SQL of a whole row costs more than the query)."""
+    found = Survey.select(Survey.id).where(Survey.client_uuid == client_uuid).first()
+    return found and Survey.get_by_id(found.id)
 
 
 def _corrected_to(survey, fingerprint):
@@ -192,6 +227,7 @@ def correct_record(user, survey, record, correction_uuid=None):
     correction_uuid = correction_uuid or str(uuid.uuid4())
     if _already_applied(survey, correction_uuid, fingerprint):
         return survey, False
+    flags_per_training = record_flags(record)
     try:
         with db.atomic():
             # First the correction's own row: its unique index lets one of two simultaneous sends through.
@@ -200,11 +236,11 @@ def correct_record(user, survey, record, correction_uuid=None):
             unit = find_or_add_unit(community, record["unit"])
             Purchase.delete().where(Purchase.survey == survey).execute()
             Training.delete().where(Training.survey == survey).execute()
-            for name, value in _survey_fields(record, community, unit).items():
+            for name, value in _survey_fields(record, community, unit, flags_per_training).items():
                 setattr(survey, name, value)
             survey.updated_at = now_local()
             survey.save()
-            _write_details(survey, record)
+            _write_details(survey, record, flags_per_training)
             _refresh_unit(unit, survey)
             audit(user, "correct", survey, detail=correction_uuid)
     except IntegrityError:
@@ -230,9 +266,11 @@ def corrected_surveys(survey_ids):
 
 
 def _refresh_unit(unit, survey):
-    """Keep the unit's type and name as its latest record says."""
+    """Keep the unit's type and name as its latest record says (most records agree with it already)."""
+    if (unit.type, unit.name) == (survey.unit_type, survey.unit_name or unit.name):
+        return
     latest = latest_record_of(unit, "id").first()
-    if latest and latest.id == survey.id and (unit.type, unit.name) != (survey.unit_type, survey.unit_name or unit.name):
+    if latest and latest.id == survey.id:
         unit.type = survey.unit_type
         unit.name = survey.unit_name or unit.name
         unit.save(only=[Unit.type, Unit.name])
@@ -240,9 +278,9 @@ def _refresh_unit(unit, survey):
 
 def survey_as_dict(survey):
     """The stored record in the API's shape (design section 8), with flags and `suspect`."""
-    trainings = list(survey.trainings.order_by(Training.position))
+    trainings, purchases = getattr(survey, "details", None) or (
+        list(survey.trainings.order_by(Training.position)), list(survey.purchases.order_by(Purchase.position)))
     index_of = {t.id: t.position for t in trainings}
-    purchases = list(survey.purchases.order_by(Purchase.position))
     return {
         "id": survey.id,
         "client_uuid": survey.client_uuid,

@@ -12,7 +12,7 @@ import pytest
 
 from app import create_app
 from commands import upgrade_database
-from models import bind_database, db
+from models import bind_database, close_database, db
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgres")
@@ -74,15 +74,13 @@ def database_url(database_template, tmp_path):
         name = f"paimo_test_{uuid.uuid4().hex[:12]}"
         _admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{database_template}"')
         yield _pg_url(name)
-        if not db.is_closed():
-            db.close()
+        close_database()
         _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
         path = tmp_path / "paimo.db"
         shutil.copyfile(database_template, path)
         yield f"sqlite:///{path}"
-        if not db.is_closed():
-            db.close()
+        close_database()
 
 
 @pytest.fixture
