@@ -26,6 +26,10 @@ TEST_CONFIG = {
     "WTF_CSRF_ENABLED": False,
     "RATELIMIT_ENABLED": False,
     "BASE_URL": "https://paimo.example.cn",
+    # Each test binds a database of its own while the previous test's live server may still be finishing a
+    # request in one of its threads: closing a pooled SQLite connection in use there crashes the process. The
+    # pool itself runs in real gunicorn processes (test_two_servers, test_bench_load), where nothing rebinds.
+    "DATABASE_POOL": False,
 }
 
 
