@@ -48,9 +48,9 @@ def parse_lead(body):
         client_uuid = None
     if not client_uuid:
         errors.add("client_uuid", "缺少或无效的编号（client_uuid 应为 UUID）")
-    place = {key: body.get(key) or "" for key in ("community", "street")}
+    place = {key: "" if body.get(key) is None else body.get(key) for key in ("community", "street")}
     for key, value in place.items():
-        if not isinstance(value, str):
+        if not isinstance(value, str):  # {} or false too: not silently "no place" (Schemathesis)
             errors.add(key, "代码应为文字")
             place[key] = ""
     lead = {
