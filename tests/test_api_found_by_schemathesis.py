@@ -156,3 +156,25 @@ def test_a_referred_case_whose_record_was_corrected_away_stays_a_case(app, world
     street, auth = as_role("street")  # a street sees a case by its mentions in the street: none are left
     assert street.get(f"/api/v1/cases/{case_id}", headers=auth).status_code == 404
 
+
+
+# --- money up to the API's limit is stored, on PostgreSQL too ---------------------------------------------
+
+
+def test_money_up_to_a_hundred_million_yuan_is_stored(as_role):
+    """10,000,000,000 fen is beyond PostgreSQL's integer: a fine or a purchase over 21,474,836.47 yuan was a 500."""
+    client, auth = as_role("department")
+    reply = client.post("/api/v1/spot-checks", headers=auth, json={
+        "client_uuid": str(uuid.uuid4()), "department": "xiaofang", "channel": "in_use", "product": "fire_blanket",
+        "date": "2023-03-20", "batches": 1, "fine": 99999999.99})
+    assert reply.status_code == 201 and reply.get_json()["fine"] == "99999999.99"
+    client, auth = as_role("surveyor")
+    body = survey_body()
+    body["trainings"][0]["fee"] = "100000000"
+    body["purchases"][0]["amount"] = "100000000.00"
+    reply = client.post("/api/v1/surveys", headers=auth, json=body)
+    assert reply.status_code == 201
+    assert (reply.get_json()["trainings"][0]["fee"], reply.get_json()["purchases"][0]["amount"]) == (
+        "100000000.00", "100000000.00")
+    table = client.get("/api/v1/tables/1", headers=as_role("district")[1]).get_json()
+    assert table["total"]["amount"] == "200000000.00"
