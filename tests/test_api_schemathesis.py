@@ -13,11 +13,13 @@ exactly as drawn.
 """
 import datetime
 import json
+import multiprocessing
 import re
 import uuid
 
 import pytest
 import schemathesis
+from werkzeug.serving import make_server
 
 import permissions
 from app import create_app
@@ -29,7 +31,6 @@ from domain.survey_store import store_record
 from models import User, db
 from tests.conftest import (
     COMMUNITY, COMMUNITY_2, OTHER_COMMUNITY, OTHER_STREET, STREET, TEST_CONFIG, database_copy, make_world,
-    start_live_server,
 )
 from tests.test_openapi import api_routes
 
@@ -40,7 +41,7 @@ CONFIG = {
     "generation": {
         "deterministic": True,
         "database": "none",
-        "max-examples": 10,
+        "max-examples": 5,
         # NUL is refused by every route with 400 before anything reads the request (PostgreSQL's text cannot
         # hold it; the document says so, and tests/test_bad_input.py proves it). Drawn into valid data it
         # would only meet that one rule again and again.
@@ -153,13 +154,20 @@ def issue_token(user, token):
     return issued
 
 
+def serve(server, config):
+    """The server's process: an app and database connections of its own, then requests until terminated."""
+    server.app = create_app(config)
+    server.serve_forever()
+
+
 @pytest.fixture(scope="module")
 def api(database_template, tmp_path_factory):
-    """The live app (CSRF on, as in production) with the world, and a token for each role: its base URL."""
+    """The live app (CSRF on, as in production) with the world and a token for each role, served by a process
+    of its own (as a server is, and so on the other core while Schemathesis keeps this one busy): its base URL."""
     directory = tmp_path_factory.mktemp("schemathesis")
     with database_copy(database_template, directory) as url:
-        app = create_app({**TEST_CONFIG, "DATABASE_URL": url, "WTF_CSRF_ENABLED": True,
-                          "UPLOAD_DIR": str(directory / "uploads")})
+        config = {**TEST_CONFIG, "DATABASE_URL": url, "WTF_CSRF_ENABLED": True, "UPLOAD_DIR": str(directory / "up")}
+        app = create_app(config)
         with app.app_context():
             users = make_world(app)
             seed(users)
@@ -167,9 +175,14 @@ def api(database_template, tmp_path_factory):
                 issue_token(users[role], token_of(role))
             db.close()
         assert app.test_client().get("/api/v1/openapi.json").json == document()  # what Schemathesis reads
-        server = start_live_server(app)
-        yield server.url + "/api/v1"
-        server.stop()
+        db.close()
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        process = multiprocessing.get_context("fork").Process(target=serve, args=(server, config), daemon=True)
+        process.start()
+        server.server_close()  # the child serves: this process keeps no copy of the socket
+        yield f"http://127.0.0.1:{server.server_port}/api/v1"
+        process.terminate()
+        process.join(10)
 
 
 # --- valid data, placed in the world ----------------------------------------------------------------------
