@@ -255,7 +255,8 @@ def case_schemas():
         "community": {"type": ["string", "null"]}, "street": {"type": ["string", "null"]},
         "institution": {"type": "string"}, "institution_phone": {"type": "string"},
         "institution_nature": enum(codes.INSTITUTION_NATURES), "url": {"type": "string"},
-        "description": {"type": "string"}, "mode": enum(codes.MODES), "trainer_identity": enum(codes.TRAINER_IDENTITIES),
+        "description": {"type": "string"}, "mode": enum(codes.MODES),
+        "trainer_identity": enum(codes.TRAINER_IDENTITIES),
         "fee": MONEY_OUT, "products_pitched": {"type": "boolean"}, "engineering_solicited": {"type": "boolean"},
         "pitched_products": {"type": "array", "items": enum(codes.PRODUCTS)},
         "flags": {"type": "array", "items": FLAG}, "suspect": {"type": "boolean"},
@@ -410,7 +411,8 @@ def query(name, schema, description):
 
 
 TABLE_QUERY = [
-    query("as_of", {"type": "string", "anyOf": [{"format": "date", "pattern": "^(20[0-9]{2}|2100)-"}, {"maxLength": 0}]},
+    query("as_of", {"type": "string",
+                     "anyOf": [{"format": "date", "pattern": "^(20[0-9]{2}|2100)-"}, {"maxLength": 0}]},
           "the end of this day (Asia/Shanghai), 2000-01-01 to 2100-12-31; without it (or empty), today"),
     query("street", {"type": "string"}, "the district only: one street's tables (404 for anyone else's)"),
     query("department", {"type": "string"}, "the district only: one department's tables (404 for anyone else's)"),
@@ -467,7 +469,8 @@ def paths():
     return {
         "/openapi.json": {"get": {
             "operationId": "openapi", "summary": "This document", "tags": ["api"], "security": [],
-            "responses": {"200": json_body({"type": "object"}, "OpenAPI 3.1")}}},
+            "responses": {"200": json_body({"type": "object"}, "OpenAPI 3.1"),
+                          "400": {"$ref": "#/components/responses/BadRequest"}}}},
         "/csrf": {"get": operation("csrf", "A fresh CSRF token for the session (the PWA)", responses(
             _200=("the token", answer({"csrf_token": {"type": "string"}}))), tag="account")},
         "/me": {"get": operation("me", "The logged-in user", responses(_200=("the user", answer({
@@ -518,7 +521,8 @@ def paths():
                                         "fine": "5000.00"}))},
         "/leads": {"post": operation(
             "createLead", "Log a lead (streets, the district, departments)", responses(
-                "TooLarge", "Invalid", _201=("stored", ref("Lead")), _200=("already stored with this body", ref("Lead")),
+                "TooLarge", "Invalid", _201=("stored", ref("Lead")),
+                _200=("already stored with this body", ref("Lead")),
                 _409=conflict("lead", "Lead", entry_conflict)), tag="cases", write=True,
             body=("LeadInput", {"client_uuid": "5b7c2d1e-6b3a-4c55-9d7e-0d2b8f0c9a11", "source": "online",
                                 "street": "310105001", "community": "", "institution": "安心消防科普服务社",
@@ -561,12 +565,14 @@ def paths():
             "post": operation(
                 "submitTables", "报送: freeze the caller's tables as of a day (streets and departments)",
                 {**responses("TooLarge", "Invalid",
-                             _409=conflict("submission", "SubmissionSummary", "this client_uuid was used for another day"),
+                             _409=conflict("submission", "SubmissionSummary",
+                                           "this client_uuid was used for another day"),
                              _200=("already submitted with this client_uuid: the same bytes", ref("Submission"))),
                  "201": {**json_body(ref("Submission"), "submitted"), "headers": {"Location": {
                      "schema": {"type": "string"}, "description": "GET /api/v1/submissions/<id>"}}}},
                 tag="submissions", write=True,
-                body=("SubmissionInput", {"as_of": "2023-03-31", "client_uuid": "9e3a4b3f-6b3a-4c55-9d7e-0d2b8f0c9a11"})),
+                body=("SubmissionInput", {"as_of": "2023-03-31",
+                                          "client_uuid": "9e3a4b3f-6b3a-4c55-9d7e-0d2b8f0c9a11"})),
             "get": operation("listSubmissions", "The caller's org's submissions (the district: all)", responses(
                 _200=("newest first", answer({"submissions": {"type": "array", "items": ref("SubmissionSummary")}}))),
                 tag="submissions"),
@@ -585,6 +591,34 @@ def paths():
     }
 
 
+# Where the ids of an answer lead (OpenAPI links; Schemathesis' stateful phase follows them):
+# (path, method, status) → {link name: (operationId, {parameter: runtime expression})}.
+LINKS = {
+    ("/surveys", "post", "201"): {"GetSurvey": ("getSurvey", {"survey_id": "$response.body#/id"}),
+                                  "CorrectSurvey": ("correctSurvey", {"survey_id": "$response.body#/id"})},
+    ("/cases", "get", "200"): {"GetCase": ("getCase", {"case_id": "$response.body#/cases/0/id"})},
+    ("/cases/{case_id}", "get", "200"): {
+        "ReferCase": ("referCase", {"case_id": "$response.body#/id"}),
+        "WorkReferral": ("workReferral", {"referral_id": "$response.body#/referrals/0/id"})},
+    ("/cases/{case_id}/referrals", "post", "201"): {
+        "GetCase": ("getCase", {"case_id": "$response.body#/id"}),
+        "WorkReferral": ("workReferral", {"referral_id": "$response.body#/referrals/0/id"})},
+    **{(path, method, status): {
+        "GetSubmission": ("getSubmission", {"submission_id": f"$response.body#{pointer}"}),
+        "GetSubmissionWorkbook": ("getSubmissionWorkbook", {"submission_id": f"$response.body#{pointer}"}),
+        "GetSubmissionChanges": ("getSubmissionChanges", {"submission_id": f"$response.body#{pointer}"})}
+       for path, method, status, pointer in (("/submissions", "post", "201", "/id"),
+                                             ("/submissions", "get", "200", "/submissions/0/id"))},
+}
+
+
+def with_links(found):
+    for (path, method, status), links in LINKS.items():
+        found[path][method]["responses"][status]["links"] = {
+            name: {"operationId": target, "parameters": parameters} for name, (target, parameters) in links.items()}
+    return found
+
+
 @lru_cache(maxsize=1)
 def _document():
     return {
@@ -597,7 +631,7 @@ def _document():
         },
         "servers": [{"url": "/api/v1"}],
         "tags": [{"name": name} for name in ("api", "account", "surveys", "cases", "tables", "submissions")],
-        "paths": paths(),
+        "paths": with_links(paths()),
         "components": {
             "schemas": {**survey_schemas(), **case_schemas(), **table_schemas(), **ERROR_SCHEMAS},
             "responses": {name: json_body(ref(schema), description) for name, (description, schema)

@@ -14,6 +14,7 @@ exactly as drawn.
 import datetime
 import json
 import multiprocessing
+import os
 import re
 import uuid
 
@@ -37,11 +38,12 @@ from tests.test_openapi import api_routes
 ROLES = ("surveyor", "street", "district", "department")
 
 CONFIG = {
-    "seed": 20230320,
+    # Another seed or more examples, to look further than the suite does: PAIMO_FUZZ_SEED=7 PAIMO_FUZZ_EXAMPLES=50
+    "seed": int(os.environ.get("PAIMO_FUZZ_SEED", "20230320")),
     "generation": {
         "deterministic": True,
         "database": "none",
-        "max-examples": 5,
+        "max-examples": int(os.environ.get("PAIMO_FUZZ_EXAMPLES", "5")),
         # NUL is refused by every route with 400 before anything reads the request (PostgreSQL's text cannot
         # hold it; the document says so, and tests/test_bad_input.py proves it). Drawn into valid data it
         # would only meet that one rule again and again.
@@ -102,8 +104,9 @@ def _record(client_uuid, community, address, institution):
     record, errors = parse_record({
         "client_uuid": client_uuid, "community": community, "unit": {"type": "household", "address": address},
         "visited_at": moment, "outcome": "surveyed",
-        "trainings": [{"institution": institution, "institution_phone": "02160001234", "trainer_identity": "firefighter",
-                       "mode": "door_to_door", "fee": "100", "products_pitched": True}],
+        "trainings": [{"institution": institution, "institution_phone": "02160001234",
+                       "trainer_identity": "firefighter", "mode": "door_to_door", "fee": "100",
+                       "products_pitched": True}],
         "purchases": [{"product": "fire_blanket", "quantity": 1, "amount": "298", "channel": "training",
                        "training": 0, "sample_available": True}]})
     assert not errors, errors
@@ -206,7 +209,8 @@ def _uuid_of(body):
 
 def placed(case, role):
     """A valid case with its places, days and identities those of the world: the role's own 居委 or street, days
-    from 2000 to today, a client_uuid made from the body, and the surveyor's record for a correction."""
+    from 2000 to today, a client_uuid made from the body, the surveyor's record for a correction and the seeded
+    case for a referral."""
     body = case.body
     if case.meta is None or not case.meta.generation.mode.is_positive or not isinstance(body, dict):
         return case
@@ -292,3 +296,4 @@ def test_the_api_keeps_its_document_for_the_district(case, api):
 @as_department.parametrize()
 def test_the_api_keeps_its_document_for_a_department(case, api):
     run(case, "department", api)
+
