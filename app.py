@@ -42,7 +42,7 @@ class RecordId(IntegerConverter):
     id is a path that matches no route (404), not an overflow in the database driver (a 500 Schemathesis found).
     By the path's pattern, not the converter's `max`: Werkzeug answers 405 to a PUT whose id is over `max`."""
 
-    regex = r"\d{1,18}"
+    regex = r"[0-9]{1,18}"
 
 
 def create_app(test_config=None):
@@ -148,11 +148,11 @@ def _register_request_hooks(app):
     @app.before_request
     def open_database_and_check_csrf():
         db.connect(reuse_if_open=True)
-        # Browsers cannot send an Authorization header cross-site without CORS, so a bearer-token call
-        # needs no CSRF token; every other unsafe request does (forms and the PWA's fetches).
         # A path no route has, or a method it does not take, is answered 404 or 405 (with Allow) whoever asks.
         if request.routing_exception is not None:
             return None
+        # Browsers cannot send an Authorization header cross-site without CORS, so a bearer-token call
+        # needs no CSRF token; every other unsafe request does (forms and the PWA's fetches).
         if request.method in UNSAFE_METHODS and _bearer_token() is None and app.config["WTF_CSRF_ENABLED"]:
             if request.path.startswith("/api/") and not current_user.is_authenticated:
                 # No credentials at all: the API's documented 401 (every API route needs a login, so there
