@@ -9,7 +9,7 @@ import secrets
 import uuid
 
 from peewee import (
-    BlobField, BooleanField, CharField, DatabaseProxy, DateField, DateTimeField, ForeignKeyField,
+    BigIntegerField, BlobField, BooleanField, CharField, DatabaseProxy, DateField, DateTimeField, ForeignKeyField,
     IntegerField, Model, SmallIntegerField, TextField, fn,
 )
 from playhouse.db_url import connect
@@ -281,7 +281,7 @@ class Training(BaseModel):
     trainer_identity = CharField(max_length=16)
     mode = CharField(max_length=16)
     date = DateField(null=True)
-    fee_fen = IntegerField(default=0)
+    fee_fen = BigIntegerField(default=0)
     content = TextField(default="")
     products_pitched = BooleanField(default=False)
     engineering_solicited = BooleanField(default=False)
@@ -296,7 +296,7 @@ class Purchase(BaseModel):
     position = SmallIntegerField()
     product = CharField(max_length=32)
     quantity = IntegerField()
-    amount_fen = IntegerField(default=0)
+    amount_fen = BigIntegerField(default=0)
     channel = CharField(max_length=16)
     training = ForeignKeyField(Training, null=True, backref="purchases", on_delete="SET NULL")
     ccc_mark = BooleanField(null=True)
@@ -355,7 +355,7 @@ class Report(BaseModel):
     phone_digits = CharField(max_length=40, default="", index=True)
     happened_on = DateField(null=True)
     place = CharField(max_length=200, default="")
-    amount_fen = IntegerField(default=0)
+    amount_fen = BigIntegerField(default=0)
     contact = CharField(max_length=100, default="")
     status = CharField(max_length=16, default="new", index=True)
     flags = CharField(max_length=200, default="")
@@ -428,7 +428,7 @@ class Referral(BaseModel):
     status = CharField(max_length=16, default="referred")
     note = TextField(default="")  # the referrer's note to the department
     case_opened = BooleanField(default=False)  # 立案
-    fine_fen = IntegerField(default=0)  # 罚没款
+    fine_fen = BigIntegerField(default=0)  # 罚没款
     updated_at = DateTimeField(default=now_local)
 
 
@@ -442,7 +442,7 @@ class CaseEvent(BaseModel):
     at = DateTimeField(default=now_local, index=True)
     note = TextField(default="")
     case_opened = BooleanField(default=False)
-    fine_fen = IntegerField(default=0)
+    fine_fen = BigIntegerField(default=0)
 
 
 class CaseFile(BaseModel):
@@ -476,7 +476,7 @@ class Lead(BaseModel):
     description = TextField(default="")
     mode = CharField(max_length=16, default="other")
     trainer_identity = CharField(max_length=16, default="unknown")
-    fee_fen = IntegerField(default=0)
+    fee_fen = BigIntegerField(default=0)
     products_pitched = BooleanField(default=False)
     engineering_solicited = BooleanField(default=False)
     pitched_products = CharField(max_length=200, default="")  # space-separated product codes
@@ -523,7 +523,7 @@ class SpotCheck(BaseModel):
     batches = IntegerField(default=0)
     failed = IntegerField(default=0)
     cases_opened = IntegerField(default=0)
-    fine_fen = IntegerField(default=0)
+    fine_fen = BigIntegerField(default=0)
     body_hash = CharField(max_length=64)
     entered_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=now_local)

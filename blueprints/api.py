@@ -1,17 +1,27 @@
 """JSON API v1 (design sections 7-8; docs/api.md). Session cookie + X-CSRFToken, or a bearer token."""
-from flask import Blueprint, abort, jsonify, request
+import json
+
+from flask import Blueprint, abort, current_app, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from blueprints.errors import error_response
+from domain import openapi
 from domain.survey_store import (
     Conflict, ScopeError, clean_correction, clean_record, correct_record, store_record, survey_as_dict,
     surveys_in_scope,
 )
 from models import Survey
-from permissions import requires
+from permissions import public, requires
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/openapi.json")
+@public
+def openapi_document():
+    """The API's contract as an OpenAPI 3.1 document (domain/openapi.py), for anyone: it holds no data."""
+    return current_app.response_class(json.dumps(openapi.document(), ensure_ascii=False), mimetype="application/json")
 
 
 @bp.get("/csrf")

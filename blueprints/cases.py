@@ -34,6 +34,22 @@ def chosen_filters(values):
             "escalated": values.get("escalated") == "1"}
 
 
+SWITCHES = ("important", "overdue", "escalated")
+
+
+def api_filters(values):
+    """The API's filters, checked: (filters, errors). A code the list does not know is refused rather than
+    ignored, so a typo in a script is not read as "all cases"."""
+    errors = {}
+    for name, known in (("status", cases.STATUSES), ("kind", cases.KINDS)):
+        if values.get(name, "") not in ("", *known):
+            errors[name] = f"取值不正确，应为 {'、'.join(known)} 之一"
+    for name in SWITCHES:
+        if values.get(name, "") not in ("", "0", "1"):
+            errors[name] = "应为 1 或 0"
+    return chosen_filters(values), errors
+
+
 def due_days():
     return current_app.config["REFERRAL_DUE_WORKING_DAYS"]
 
@@ -185,7 +201,10 @@ def case_file(file_id):
 @bp.get("/api/v1/cases")
 @requires("cases.view")
 def api_cases():
-    found = cases.filter_cases(cases.cases_for(current_user), **chosen_filters(request.args))
+    filters, errors = api_filters(request.args)
+    if errors:
+        return error_response(422, "筛选条件有误", code="invalid", errors=errors)
+    found = cases.filter_cases(cases.cases_for(current_user), **filters)
     return jsonify({"cases": [view.as_json(with_mentions=False) for view in found]})
 
 

@@ -81,7 +81,13 @@ def register(app):
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
-        return error_response(exc.code, MESSAGES.get(exc.code))
+        body, status = error_response(exc.code, MESSAGES.get(exc.code))
+        response = app.make_response((body, status))
+        # The exception's own headers stay (a 405's Allow, which RFC 9110 requires: Schemathesis found it missing).
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc):

@@ -1,7 +1,6 @@
 """报送: a street or department freezes its tables as of a day (and they are mailed when a mailbox is
 configured); everyone reads back exactly what was sent; the district sees per deadline who has submitted and
 what changed (design sections 8 and 10)."""
-import datetime
 import io
 import uuid
 
@@ -12,7 +11,7 @@ from blueprints.errors import error_response
 from blueprints.tables import XLSX, json_answer
 from domain import submissions
 from domain.campaign import calendar, current_campaign
-from domain.clock import today_local
+from domain.clock import iso_day, today_local
 from domain.entries import Conflict, NotYours, new_errors
 from domain.survey_record import parse_client_uuid
 from domain.mail import send_submission
@@ -35,7 +34,7 @@ def parse_submission(body, today):
         errors.add("as_of", "请填写统计日期")
     else:
         try:
-            as_of = datetime.date.fromisoformat(str(value).strip())
+            as_of = iso_day(value)
         except ValueError:
             errors.add("as_of", "统计日期格式应为 YYYY-MM-DD，例如 2023-03-29")
         else:

@@ -12,7 +12,7 @@ from flask_login import current_user
 from blueprints.errors import error_response
 from domain import campaign_tables, cases, institutions
 from domain.campaign import calendar
-from domain.clock import last_wednesday, today_local
+from domain.clock import iso_day, last_wednesday, today_local
 from domain.summary import draft_summary
 from domain.spot_checks import collects_samples
 from domain.tabledef import compute, district_org, text_value
@@ -38,7 +38,7 @@ def parse_as_of(value):
     if not value:
         return today_local()
     try:
-        day = datetime.date.fromisoformat(value.strip())
+        day = iso_day(value)
     except ValueError:
         raise BadDate("统计日期格式应为 YYYY-MM-DD，例如 2023-03-29")
     # A campaign's dates, with room: 9999-12-31 would overflow "end of day D" in every table query.

@@ -1,5 +1,8 @@
 """Shanghai wall-clock time. Paimo stores naive Asia/Shanghai times (UTC+8, no daylight saving)."""
 import datetime
+import re
+
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8), "Asia/Shanghai")
 
@@ -11,6 +14,17 @@ def now_local():
 
 def today_local():
     return now_local().date()
+
+
+def iso_day(value):
+    """The day `value` names as YYYY-MM-DD (surrounding whitespace allowed); ValueError for anything else.
+
+    Only that form: Python 3.11's date.fromisoformat also reads 20230320 and 2023-W12-1, and str() of a number
+    could reach it (the API documents dates as RFC 3339 full-date, and Schemathesis holds it to that)."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not ISO_DAY.fullmatch(text):
+        raise ValueError(f"not a YYYY-MM-DD day: {value!r}")
+    return datetime.date.fromisoformat(text)
 
 
 def to_local(value):

@@ -1,11 +1,10 @@
 """What 附件2 and 附件3 entries (and submissions) share: checking the figures a person or a script enters,
 and storing an entry exactly once by its `client_uuid` (reliability.md: the same body again returns the
 stored entry; another body under the same `client_uuid` is a conflict, never an overwrite)."""
-import datetime
-
 from peewee import IntegrityError
 
-from domain.survey_record import RecordErrors, record_fingerprint
+from domain.clock import iso_day
+from domain.survey_record import RecordErrors, record_fingerprint, whole_number
 from models import db
 
 MAX_COUNT = 1_000_000  # 一百万: anything above in one day's entry is a typing slip
@@ -33,7 +32,7 @@ def parse_count(value, path, errors, label, required=False):
         errors.add(path, f"{label}应为整数")
         return 0
     try:
-        number = int(str(value).strip())
+        number = whole_number(value)
     except ValueError:
         errors.add(path, f"{label}应为整数")
         return 0
@@ -50,7 +49,7 @@ def parse_day(value, path, errors, label, today):
         errors.add(path, f"请填写{label}")
         return None
     try:
-        day = datetime.date.fromisoformat(str(value).strip())
+        day = iso_day(value)
     except ValueError:
         errors.add(path, f"{label}格式不正确，应如 2023-03-20")
         return None

@@ -217,6 +217,11 @@ class Group:
             return min(named, key=lambda n: (-named[n], n))
         if self.phones:
             return f"{NO_NAME} 电话 {self.phones[0]}"
+        if self.is_institution:
+            # A case whose mentions have all gone (its record corrected, its report unfounded) keeps its anchor's
+            # name or phone: it is still a case, with its referrals (a 500 Schemathesis found).
+            kind, _, value = self.key.partition(":")
+            return value if kind == "n" else f"{NO_NAME} 电话 {value}"
         return KIND_TITLES[self.kind]
 
     @property

@@ -41,9 +41,9 @@ def parse_lead(body):
         errors.add("body", "请求内容应为 JSON 对象")
         return None, errors
     client_uuid = parse_client_uuid(body.get("client_uuid"), errors)
-    place = {key: body.get(key) or "" for key in ("community", "street")}
+    place = {key: "" if body.get(key) is None else body.get(key) for key in ("community", "street")}
     for key, value in place.items():
-        if not isinstance(value, str):
+        if not isinstance(value, str):  # {} or false too: not silently "no place" (Schemathesis)
             errors.add(key, "代码应为文字")
             place[key] = ""
     lead = {

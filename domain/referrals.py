@@ -80,20 +80,22 @@ def next_steps(referral):
 
 def parse_step(values):
     """(status, note, case_opened, fine_fen) from a department's form or PATCH body; ReferralError if wrong."""
-    from domain.survey_record import RecordErrors, parse_money
+    from domain.survey_record import RecordErrors, parse_bool, parse_money
     from domain.survey_store import to_fen
 
     errors = RecordErrors()
     status = values.get("status")
-    if status not in STEP_LABELS:
+    if not isinstance(status, str) or status not in STEP_LABELS:  # a JSON object here was a 500 (Schemathesis)
         errors.add("status", "请选择处理结果")
     note = values.get("note")
+    if note is not None and not isinstance(note, str):
+        errors.add("note", "说明应为文字")
     note = " ".join(note.split()) if isinstance(note, str) else ""
     if len(note) > MAX_NOTE:
         errors.add("note", f"说明最多 {MAX_NOTE} 字")
     if status in NEEDS_REASON and not note:
         errors.add("note", "请写明理由" if status == "returned" else "请写明不属实的理由")
-    opened = values.get("case_opened") in (True, "true", "1", "on", "yes")
+    opened = parse_bool(values.get("case_opened"), "case_opened", errors, "是否立案")
     fine = parse_money(values.get("fine"), "fine", errors)
     if status != "penalised" and (opened or fine):
         errors.add("fine" if fine else "case_opened", "立案和罚没款只在「已查处」时填写")

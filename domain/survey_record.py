@@ -7,11 +7,12 @@ Decimal, times as naive Shanghai time) when `errors` is empty; `errors` maps a f
 import datetime
 import hashlib
 import json
+import re
 import uuid
 from decimal import Decimal, InvalidOperation
 
 from domain import codes
-from domain.clock import now_local, to_local
+from domain.clock import iso_day, now_local, to_local
 
 MAX_MONEY = Decimal("100000000")  # 一亿元: anything above is a typing slip
 MAX_QUANTITY = 100000
@@ -121,21 +122,27 @@ def parse_visited_at(value, errors, now):
 
 
 def parse_client_uuid(value, errors, required=True):
-    """The UUID a device or script made for what it sends (its identity for retries), canonical; None if absent."""
+    """The UUID a device or script made for what it sends (its identity for retries), canonical. None when absent
+    (null or ""), which is an error when `required`; anything but text naming a UUID is an error, not an absence
+    ({} and false included)."""
+    if value is None or value == "":
+        if required:
+            errors.add("client_uuid", "缺少或无效的编号（client_uuid 应为 UUID）")
+        return None
     try:
-        parsed = str(uuid.UUID(str(value))) if value else None
+        if isinstance(value, str):
+            return str(uuid.UUID(value))
     except ValueError:
-        parsed = None
-    if parsed is None and (value or required):
-        errors.add("client_uuid", "缺少或无效的编号（client_uuid 应为 UUID）")
-    return parsed
+        pass
+    errors.add("client_uuid", "缺少或无效的编号（client_uuid 应为 UUID）")
+    return None
 
 
 def parse_date(value, path, errors, label, today):
     if value in (None, ""):
         return None
     try:
-        day = datetime.date.fromisoformat(str(value).strip())
+        day = iso_day(value)
     except ValueError:
         errors.add(path, f"{label}格式不正确，应如 2023-02-14")
         return None
@@ -192,12 +199,29 @@ def parse_codes(value, allowed, path, errors, label):
     return [code for code in allowed if code in items]
 
 
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+
+
+def whole_number(value):
+    """An integer sent as 3, 3.0 (JSON's integers include it) or "3"; ValueError for anything else: 3.5, true,
+    "３" or "1_000" (which int() reads)."""
+    if isinstance(value, bool):
+        raise ValueError("a boolean is no number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
+        return int(value.strip())
+    raise ValueError(f"not a whole number: {value!r}")
+
+
 def parse_quantity(value, path, errors):
     if isinstance(value, bool) or value in (None, ""):
         errors.add(path, "请填写数量")
         return 0
     try:
-        quantity = int(str(value).strip())
+        quantity = whole_number(value)
     except ValueError:
         errors.add(path, "数量应为整数")
         return 0

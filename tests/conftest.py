@@ -4,6 +4,7 @@ the app, a client, a CLI runner and helpers that read as what a user does.
 Each test gets its own database copied from a template migrated once per session: a file copy on SQLite,
 `CREATE DATABASE … TEMPLATE` on PostgreSQL. Both run the real migrations.
 """
+import contextlib
 import os
 import shutil
 import uuid
@@ -72,19 +73,26 @@ def database_template(tmp_path_factory):
         yield str(path)
 
 
-@pytest.fixture
-def database_url(database_template, tmp_path):
+@contextlib.contextmanager
+def database_copy(template, directory):
+    """A fresh database copied from the migrated template (a file in `directory` on SQLite): its URL."""
     if ON_POSTGRES:
         name = f"paimo_test_{uuid.uuid4().hex[:12]}"
-        _admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{database_template}"')
+        _admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         yield _pg_url(name)
         close_database()
         _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
-        path = tmp_path / "paimo.db"
-        shutil.copyfile(database_template, path)
+        path = directory / "paimo.db"
+        shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         close_database()
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path):
+    with database_copy(database_template, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -227,7 +235,8 @@ def start_live_server(app, port=0):
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Polled often, so that stop() returns at once (the default half second is paid by every live-server test).
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     return LiveServer(app, server, thread)
 

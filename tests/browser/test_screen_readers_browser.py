@@ -148,7 +148,8 @@ def test_the_flags_preview_is_said_when_it_changes_and_field_messages_once(serve
     phone.get_by_label("培训方式").select_option("door_to_door")
     fee.fill("200")
     fee.blur()
-    wait_heard(phone, "announce", "第1条培训")
+    # The name alone already changed the flags (非批准机构): wait for the preview of the fee, then it is the last.
+    wait_heard(phone, "announce", "上门收费")
     flags = [t for _, t in heard(phone) if "第1条培训" in t]
     assert "上门收费" in flags[-1]
 
