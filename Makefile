@@ -6,6 +6,8 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
+# Tests run in two processes (pytest-xdist), one per core: each has its own databases, servers and browser.
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test test-sqlite test-postgres venv system-deps bench bench-load clean
 
@@ -40,7 +42,7 @@ test: venv system-deps
 	$(MAKE) test-postgres
 
 test-sqlite:
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres:
 	@# A run killed half-way leaves pg_virtualenv's throwaway cluster behind, and the next run refuses to start.
@@ -48,7 +50,7 @@ test-postgres:
 	  echo "dropping a leftover pg_virtualenv cluster 15/regress"; \
 	  pg_ctlcluster --mode immediate 15 regress stop || true; pg_dropcluster 15 regress; fi
 	@# Tests marked engine_independent (the accessibility sweep of every page) ran in the SQLite pass already.
-	pg_virtualenv -v 15 sh -c 'TEST_DATABASE_URL=postgresql:///postgres $(BIN)/python -m pytest -q -m "not engine_independent" $(PYTEST_ARGS)'
+	pg_virtualenv -v 15 sh -c 'TEST_DATABASE_URL=postgresql:///postgres $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) -m "not engine_independent" $(PYTEST_ARGS)'
 
 bench: venv
 	$(BIN)/python bench/table1.py --units 30000
