@@ -99,6 +99,10 @@ class CaseView:
         return next((r for r in self.referrals if r.department_id == department and r.status not in REFERRAL_ENDED),
                     None)
 
+    def worked_by(self, department):
+        """Whether `department` has (or had) this case and did not return it: not proposed to it again."""
+        return any(r.department_id == department and r.status != "returned" for r in self.referrals)
+
     @property
     def penalised(self):
         return any(r.status == "penalised" for r in self.referrals)
