@@ -4,7 +4,7 @@ stored entry; another body under the same `client_uuid` is a conflict, never an 
 from peewee import IntegrityError
 
 from domain.clock import iso_day
-from domain.survey_record import RecordErrors, record_fingerprint, whole_number
+from domain.survey_record import RecordErrors, parse_date, record_fingerprint, whole_number
 from models import db
 
 MAX_COUNT = 1_000_000  # 一百万: anything above in one day's entry is a typing slip
@@ -45,19 +45,7 @@ def parse_count(value, path, errors, label, required=False):
 
 def parse_day(value, path, errors, label, today):
     """A required day, not after today."""
-    if value in (None, ""):
-        errors.add(path, f"请填写{label}")
-        return None
-    try:
-        day = iso_day(value)
-    except ValueError:
-        errors.add(path, f"{label}格式不正确，应如 2023-03-20")
-        return None
-    if day > today:
-        errors.add(path, f"{label}不能晚于今天")
-    elif day.year < 2000:
-        errors.add(path, f"{label}不正确")
-    return day
+    return parse_date(value, path, errors, label, today, required=True)
 
 
 def new_errors():

@@ -138,16 +138,21 @@ def parse_client_uuid(value, errors, required=True):
     return None
 
 
-def parse_date(value, path, errors, label, today):
+def parse_date(value, path, errors, label, today, required=False):
+    """A day (YYYY-MM-DD) not after today, or None when absent and not `required`."""
     if value in (None, ""):
+        if required:
+            errors.add(path, f"请填写{label}")
         return None
     try:
         day = iso_day(value)
     except ValueError:
-        errors.add(path, f"{label}格式不正确，应如 2023-02-14")
+        errors.add(path, f"{label}格式不正确，应如 2023-03-20")
         return None
     if day > today:
         errors.add(path, f"{label}不能晚于今天")
+    elif day.year < 2000:
+        errors.add(path, f"{label}不正确")
     return day
 
 
