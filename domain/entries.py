@@ -3,7 +3,6 @@ and storing an entry exactly once by its `client_uuid` (reliability.md: the same
 stored entry; another body under the same `client_uuid` is a conflict, never an overwrite)."""
 from peewee import IntegrityError
 
-from domain.clock import iso_day
 from domain.survey_record import RecordErrors, parse_date, record_fingerprint, whole_number
 from models import db
 
