@@ -14,4 +14,4 @@ def index():
     filters, errors = audit_log.parse_filters(request.args)
     rows, more = audit_log.entries(**filters)
     return render("audit/index.html", "audit/_rows.html", rows=rows, more=more, filters=filters, errors=errors,
-                  actions=audit_log.ACTIONS, status=422 if errors else 200)
+                  actions=audit_log.ACTIONS, action_label=audit_log.action_label, status=422 if errors else 200)

@@ -14,7 +14,22 @@ ACTIONS = {
     "unfounded": "认定不属实", "returned": "退回", "important": "标为重要", "unimportant": "取消重要",
     "escalated": "上报街镇", "published": "曝光", "unpublished": "撤下曝光", "merge": "合并机构", "split": "拆分机构",
     "retire": "撤下海报", "view_contact": "查看举报人联系方式", "purge_contacts": "清除举报人联系方式",
+    "export": "导出", "export_summary": "导出工作总结", "download_submission": "下载报送副本", "submit": "报送",
+    "collect": "取样", "result": "检测结果", "delete": "删除录入", "import": "导入", "update": "修改",
+    "change_password": "修改密码", "undo_merge": "撤销合并", "undo_split": "撤销拆分",
+    "export_tables_xlsx": "导出统计表（三表合一）",
 }
+EXPORT_FORMATS = {"json": "JSON", "xlsx": "Excel", "csv": "CSV"}
+
+
+def action_label(action):
+    """What an audit entry's action says in words (the exports of each table by their number and format)."""
+    if action in ACTIONS:
+        return ACTIONS[action]
+    if action.startswith("export_table") and "_" in action[len("export_table"):]:
+        number, _, kind = action[len("export_table"):].partition("_")
+        return f"导出附件{number}（{EXPORT_FORMATS.get(kind, kind)}）"
+    return action
 
 
 def parse_filters(values):
