@@ -297,10 +297,16 @@ def _case_view(user, row, group):
     return CaseView(group=seen, rows=view.rows, referrals=view.referrals)
 
 
+def _group_of_report(report, today=None):
+    """The group of mentions a report is in: its institution's (known perhaps by other names and phones too), or
+    its own; None when it is no mention (found unfounded)."""
+    return next((g for g in all_groups(today or today_local())
+                 if any(m.kind == "report" and m.id == report.id for m in g.mentions)), None)
+
+
 def case_of_report(user, report, today=None):
     """The case a report belongs to, as `user` sees it (None outside their scope)."""
-    group = next((g for g in all_groups(today or today_local())
-                  if any(m.kind == "report" and m.id == report.id for m in g.mentions)), None)
+    group = _group_of_report(report, today)
     if group is None:
         return None
     return _case_view(user, _rows([group])[group.anchors[0]], group)
@@ -529,9 +535,7 @@ def referral_step_of(report):
     else the lead department's, else the first; None before any referral (domain.reports words it)."""
     if report.status != "referred":
         return None
-    # The report's case is its group (its institution may be known by other names and phones too).
-    group = next((g for g in all_groups(today_local()) if any(m.kind == "report" and m.id == report.id
-                                                             for m in g.mentions)), None)
+    group = _group_of_report(report)
     anchors = group.anchors if group else [f"r:{report.id}"]
     found = list(Referral.select().join(Case).where(Case.anchor.in_(anchors))
                  .order_by(Referral.lead.desc(), Referral.id))

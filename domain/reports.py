@@ -16,7 +16,7 @@ from domain import uploads
 from domain.clock import now_local
 from domain.normalise import institution_key, phone_digits
 from domain.posters import CODE_ALPHABET
-from domain.survey_record import RecordErrors, parse_money
+from domain.survey_record import RecordErrors, parse_date, parse_money
 from domain.survey_store import is_approved_name, to_fen
 from models import REPORT_STATUSES, Org, Report, ReportEvent, ReportPhoto, audit, db
 
@@ -116,17 +116,9 @@ def first_error(fields, errors):
 
 
 def _parse_day(text, today, errors):
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        day = datetime.date.fromisoformat(text)
-    except ValueError:
-        errors.add("happened_on", "日期格式应为 2023-03-20")
-        return None
-    if day > today:
-        errors.add("happened_on", "日期不能晚于今天")
-    elif day < today - datetime.timedelta(days=3 * 365):
+    """The day it happened: a day (survey_record.parse_date), and not so long ago that it is a typing slip."""
+    day = parse_date(text.strip() if isinstance(text, str) else text, "happened_on", errors, "日期", today)
+    if day is not None and day < today - datetime.timedelta(days=3 * 365):
         errors.add("happened_on", "日期太早，请核对")
     return day
 
