@@ -10,7 +10,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import Config
-from domain import accounts, uploads
+from domain.org import accounts
+from domain.public import uploads
 from extensions import csrf, init_counters, limiter, login_manager
 from models import bind_database, db
 
@@ -117,7 +118,21 @@ def _instance_secret(instance_path):
 
 def _register_blueprints(app):
     from blueprints import (
-        api, audit, auth, cases, check, entries, health, leads, main, posters, pwa, report, reports, submissions, survey,
+        api,
+        audit,
+        auth,
+        cases,
+        check,
+        entries,
+        health,
+        leads,
+        main,
+        posters,
+        pwa,
+        report,
+        reports,
+        submissions,
+        survey,
         tables,
     )
 
@@ -147,7 +162,7 @@ def _load_user_from_token(req):
 
 def _register_request_hooks(app):
     from blueprints.errors import error_response
-    from domain.survey_record import BAD_TEXT
+    from domain.survey.record import BAD_TEXT
 
     @app.before_request
     def open_database_and_check_csrf():

@@ -1,13 +1,20 @@
 """The command line (design section 7), as `flask --app app <command>`."""
+import datetime
 import os
 import sqlite3
 
 import click
 from playhouse.migrations import Runner
 
-from domain import accounts
-from domain.org_import import ImportError_, import_departments, import_orgs
-from models import Org, User, db, is_sqlite
+from domain.common.clock import now_local
+from domain.demo import DEMO_USERS, DemoRefused, load_demo_data
+from domain.org import accounts
+from domain.org.org_import import ImportError_, import_departments, import_orgs
+from domain.public.privacy import purge_contacts as purge
+from domain.reporting.campaign import CampaignError, deadlines, load_campaign_file
+from domain.reporting.mail import send_submission
+from domain.reporting.submissions import org_name
+from models import Org, Submission, User, db, is_sqlite
 
 BASE_DIR = os.path.dirname(os.path.abspath(__file__))
 MIGRATIONS_DIR = os.path.join(BASE_DIR, "migrations")
@@ -77,8 +84,6 @@ def register_commands(app):
     def load_demo(force):
         """Fill a demo street with 居委, users of every role and some records; print the logins. Refuses a
         database holding real data unless --force."""
-        from domain.demo import DEMO_USERS, DemoRefused, load_demo_data
-
         try:
             created = load_demo_data(app.config["PASSWORD_HASH_METHOD"], force=force)
         except DemoRefused as exc:
@@ -93,8 +98,6 @@ def register_commands(app):
     def load_campaign(json_file):
         """Load a campaign's phases, deadlines and contact from JSON_FILE (e.g. data/campaign-2023.json);
         a campaign of the same name is replaced."""
-        from domain.campaign import CampaignError, deadlines, load_campaign_file
-
         try:
             campaign = load_campaign_file(json_file)
         except CampaignError as exc:
@@ -105,10 +108,6 @@ def register_commands(app):
     @app.cli.command("resend-mail")
     def resend_mail():
         """Mail again the submissions whose mail failed (or was never tried while no mailbox was set)."""
-        from domain.mail import send_submission
-        from domain.submissions import org_name
-        from models import Submission
-
         pending = list(Submission.select().where(Submission.mail_status.in_(("failed", "pending")))
                        .order_by(Submission.id))
         sent = sum(send_submission(s, org_name(s), app.config) == "sent" for s in pending)
@@ -118,10 +117,6 @@ def register_commands(app):
     @click.option("--days", type=int, default=None, help="保留天数，默认 CONTACT_RETENTION_DAYS")
     def purge_contacts(days):
         """Remove reporters' contacts from reports older than CONTACT_RETENTION_DAYS (or --days)."""
-        import datetime
-
-        from domain.clock import now_local
-        from domain.privacy import purge_contacts as purge
 
         days = app.config["CONTACT_RETENTION_DAYS"] if days is None else days
         if days < 0:

@@ -8,8 +8,8 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from limits.storage import storage_from_string
 
-from domain.login_throttle import LoginThrottle
-from domain.scans import ScanCounter
+from domain.org.login_throttle import LoginThrottle
+from domain.public.scans import ScanCounter
 
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -7,7 +7,7 @@ poster with a wrong QR code is printed (domain/public_url.py).
 
 def when_ready(server):
     from config import Config
-    from domain.public_url import base_url_warning
+    from domain.public.public_url import base_url_warning
 
     warning = base_url_warning(Config.BASE_URL, [str(listener) for listener in server.LISTENERS])
     if warning:

@@ -5,6 +5,7 @@ as integer fen (分) so that sums in SQL are exact on both engines. Times are na
 times: every user is in Shanghai, China has no daylight saving, and "as of day D" is then simply
 `visited_at < D + 1 day`.
 """
+import datetime
 import secrets
 import uuid
 
@@ -15,9 +16,16 @@ from peewee import (
 from playhouse.db_url import connect
 from playhouse.pool import PooledDatabase
 
-from domain.clock import now_local
-
 db = DatabaseProxy()
+
+SHANGHAI = datetime.timezone(datetime.timedelta(hours=8), "Asia/Shanghai")
+
+
+def now_local():
+    """The current Shanghai time, naive, to the second: how every time is stored (domain.common.clock reads
+    days and moments from it)."""
+    return datetime.datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
+
 
 # Applied on every new SQLite connection (reliability.md): WAL so that readers never block the writer,
 # NORMAL sync (survives an app crash), foreign keys enforced, and a busy timeout so that writers queue.
@@ -156,17 +164,6 @@ class User(BaseModel):
     @property
     def label(self):
         return self.display_name or self.username
-
-    # Scope lives in permissions.py; these read it for the many places that ask about a user's 居委.
-    def community_codes(self):
-        from permissions import community_codes
-
-        return community_codes(self)
-
-    def can_see_community(self, code):
-        from permissions import can_see_community
-
-        return can_see_community(self, code)
 
 
 class UserSession(BaseModel):

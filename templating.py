@@ -3,11 +3,12 @@ from decimal import Decimal
 
 from flask import render_template, request
 
-from domain import cases as case_words
-from domain import codes, privacy
-from domain import flags as red_flags
+from domain.casework import cases as case_words
+from domain.common import codes
+from domain.org.permissions import can, picks_community, sees_whole_district
+from domain.public import privacy
+from domain.survey import flags as red_flags
 from models import LEAD_SOURCES, REFERRAL_STATUSES, ROLE_LABELS
-from permissions import can, picks_community, sees_whole_district
 
 
 def is_htmx():

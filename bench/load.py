@@ -36,9 +36,10 @@ sys.path.insert(0, ROOT)
 from peewee import chunked  # noqa: E402
 
 from commands import upgrade_database  # noqa: E402
-from domain import accounts, posters  # noqa: E402
-from domain.clock import now_local  # noqa: E402
-from domain.normalise import address_key  # noqa: E402
+from domain.common.clock import now_local  # noqa: E402
+from domain.common.normalise import address_key  # noqa: E402
+from domain.org import accounts  # noqa: E402
+from domain.public import posters  # noqa: E402
 from models import Org, Survey, Training, Unit, bind_database, db  # noqa: E402
 
 LUA = os.path.join(ROOT, "bench", "wrk", "paimo.lua")

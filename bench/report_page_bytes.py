@@ -69,8 +69,8 @@ def fetch_http(url):
 def in_process():
     from app import create_app
     from commands import upgrade_database
-    from domain.org_import import import_orgs
-    from domain.posters import create_poster
+    from domain.org.org_import import import_orgs
+    from domain.public.posters import create_poster
     from models import Org, db
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -44,8 +44,9 @@ def report(title, rows):
 def main():
     from app import create_app
     from commands import upgrade_database
-    from domain import accounts, units
-    from domain.org_import import import_orgs
+    from domain.org import accounts
+    from domain.org.org_import import import_orgs
+    from domain.survey import units
     from models import Org, db
 
     with tempfile.TemporaryDirectory() as tmp:

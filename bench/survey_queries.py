@@ -23,8 +23,8 @@ sys.path.insert(0, ROOT)
 
 from app import create_app  # noqa: E402
 from commands import upgrade_database  # noqa: E402
-from domain import accounts  # noqa: E402
-from domain.clock import now_local  # noqa: E402
+from domain.common.clock import now_local  # noqa: E402
+from domain.org import accounts  # noqa: E402
 from models import Org, db  # noqa: E402
 
 COMMUNITY = "310105001101"

@@ -28,18 +28,31 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from peewee import chunked  # noqa: E402
 
 from commands import upgrade_database  # noqa: E402
-from domain.institutions import problem_list  # noqa: E402
-from domain.normalise import address_key, institution_key, phone_digits  # noqa: E402
-from domain.tables import table1, unit_state_query  # noqa: E402
-from domain.campaign_tables import result, results_for  # noqa: E402
-from domain.campaign import load_campaign_file  # noqa: E402
-from domain.submissions import frozen_tables  # noqa: E402
-from domain.summary import draft_summary  # noqa: E402
-from domain.tabledef import Scope  # noqa: E402
-from domain.workbook import write_table1, write_workbook  # noqa: E402
+from domain.casework.institutions import problem_list  # noqa: E402
+from domain.common.normalise import address_key, institution_key, phone_digits  # noqa: E402
+from domain.reporting.campaign import load_campaign_file  # noqa: E402
+from domain.reporting.campaign_tables import result, results_for  # noqa: E402
+from domain.reporting.submissions import frozen_tables  # noqa: E402
+from domain.reporting.summary import draft_summary  # noqa: E402
+from domain.reporting.tabledef import Scope  # noqa: E402
+from domain.reporting.tables import table1, unit_state_query  # noqa: E402
+from domain.reporting.workbook import write_table1, write_workbook  # noqa: E402
 from models import (  # noqa: E402
-    ActionEntry, Case, CaseEvent, Org, Poster, Purchase, Referral, Report, ReportEvent, SpotCheck, Survey, Training,
-    Unit, bind_database, db,
+    ActionEntry,
+    Case,
+    CaseEvent,
+    Org,
+    Poster,
+    Purchase,
+    Referral,
+    Report,
+    ReportEvent,
+    SpotCheck,
+    Survey,
+    Training,
+    Unit,
+    bind_database,
+    db,
 )
 
 COMMUNITIES = 189
@@ -218,7 +231,7 @@ def main():
     campaign = load_campaign_file(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
                                                "campaign-2023.json"))
     measure("工作总结 draft (district, 2 phases)", lambda: len(draft_summary(district, campaign, AS_OF)))
-    from domain import cases
+    from domain.casework import cases
     from models import User
 
     district_user = User(role="district", org=district.org)

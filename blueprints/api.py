@@ -6,13 +6,13 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from blueprints.errors import error_response
-from domain import openapi
-from domain.survey_store import (
+from blueprints.guard import public, requires
+from domain.api import openapi
+from domain.survey.store import (
     Conflict, ScopeError, clean_correction, clean_record, correct_record, store_record, survey_as_dict,
     surveys_in_scope,
 )
 from models import Survey
-from permissions import public, requires
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

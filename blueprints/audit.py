@@ -1,8 +1,8 @@
 """The district's audit log page: who did what, when, to which record (issue 11)."""
 from flask import Blueprint, request
 
-from domain import audit_log
-from permissions import requires
+from blueprints.guard import requires
+from domain.org import audit_log
 from templating import render
 
 bp = Blueprint("audit", __name__)

@@ -8,9 +8,9 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 import extensions
 from blueprints.errors import retry_words
-from domain import accounts, login_throttle
+from blueprints.guard import public, requires
+from domain.org import accounts, login_throttle
 from models import ApiToken
-from permissions import public, requires
 
 bp = Blueprint("auth", __name__)
 

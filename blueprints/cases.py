@@ -5,10 +5,12 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_login import current_user
 
 from blueprints.errors import error_response
-from domain import cases, referrals, uploads
-from domain.clock import today_local
+from blueprints.guard import public, requires
+from domain.casework import cases, referrals
+from domain.common.clock import today_local
+from domain.org.permissions import can, street_codes
+from domain.public import uploads
 from models import REFERRAL_STATUSES, CaseFile, Department, Org, Referral, ReportPhoto
-from permissions import can, public, requires, scope, street_codes
 from templating import render
 
 bp = Blueprint("cases", __name__)
@@ -22,7 +24,7 @@ def case_or_404(case_id):
 
 
 def referral_or_404(referral_id):
-    referral = scope(current_user, Referral).where(Referral.id == referral_id).first()
+    referral = cases.referrals_in_scope(current_user).where(Referral.id == referral_id).first()
     if referral is None:
         abort(404)
     return referral

@@ -4,10 +4,10 @@ import click
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from domain import approved
-from domain.org_import import ImportError_
+from blueprints.guard import public, requires
+from domain.org.org_import import ImportError_
+from domain.public import approved
 from models import ApprovedInstitution
-from permissions import public, requires
 
 bp = Blueprint("check", __name__, cli_group=None)  # its commands are top-level: flask --app app …
 

@@ -7,11 +7,13 @@ from flask import Blueprint, abort, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from blueprints.errors import error_response
-from domain import actions, codes, spot_checks
-from domain.clock import today_local
-from domain.entries import Conflict, NotYours
+from blueprints.guard import requires
+from domain.common import codes
+from domain.common.clock import today_local
+from domain.org.permissions import own_scope, scope
+from domain.reporting import actions, spot_checks
+from domain.reporting.entries import Conflict, NotYours
 from models import SAMPLE_RESULTS, ActionEntry, Sample, SpotCheck
-from permissions import own_scope, requires, scope
 from templating import render
 
 bp = Blueprint("entries", __name__)

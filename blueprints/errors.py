@@ -5,7 +5,8 @@ from flask import current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from permissions import PUBLIC
+from domain.org.permissions import PUBLIC
+from extensions import limiter
 
 # The first path segments where residents are (/r…, /check…): an error there gets a public page, without the
 # staff look and its way to the login page.
@@ -37,8 +38,6 @@ def retry_words(seconds):
 
 
 def _seconds_to_reset():
-    from extensions import limiter
-
     try:
         return limiter.current_limit.reset_at - time.time()
     except Exception:  # noqa: BLE001 - the message can do without it

@@ -4,8 +4,8 @@ probe every few seconds costs one query and nothing else."""
 from flask import Blueprint, current_app, jsonify
 from peewee import DatabaseError, InterfaceError
 
+from blueprints.guard import public
 from models import db
-from permissions import public
 
 bp = Blueprint("health", __name__)
 

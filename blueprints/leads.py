@@ -6,9 +6,11 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_login import current_user
 
 from blueprints.errors import error_response
-from domain import codes, leads
+from blueprints.guard import requires
+from domain.casework import leads
+from domain.common import codes
+from domain.org.permissions import sees_whole_district, street_codes, works_for_department
 from models import Org
-from permissions import requires, sees_whole_district, street_codes, works_for_department
 
 bp = Blueprint("leads", __name__)
 

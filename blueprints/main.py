@@ -3,8 +3,10 @@
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from domain import cases, overview
-from permissions import can, public, sees_whole_district
+from blueprints.guard import public
+from domain.casework import cases
+from domain.org.permissions import can, sees_whole_district
+from domain.reporting import overview
 
 bp = Blueprint("main", __name__)
 

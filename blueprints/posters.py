@@ -4,23 +4,24 @@ import click
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from domain import posters
+from blueprints.guard import requires
+from domain.org.permissions import can_see_community, community_codes, picks_community
+from domain.public import posters
 from extensions import scan_counter
 from models import Org, audit
-from permissions import picks_community, requires
 
 bp = Blueprint("posters", __name__, url_prefix="/posters", cli_group=None)  # commands: flask --app app …
 
 
 def poster_or_404(code):
     poster = posters.poster_by_code(code)
-    if poster is None or not current_user.can_see_community(poster.community_id):
+    if poster is None or not can_see_community(current_user, poster.community_id):
         abort(404)
     return poster
 
 
 def scope_communities():
-    return Org.select().where((Org.kind == "community") & Org.code.in_(current_user.community_codes())).order_by(Org.code)
+    return Org.select().where((Org.kind == "community") & Org.code.in_(community_codes(current_user))).order_by(Org.code)
 
 
 def public_base_url():
@@ -84,7 +85,7 @@ def print_one(code):
 def print_all():
     """Every current poster of one 居委 on its own A4 page, to print at once."""
     community = request.args.get("community", "") or ("" if picks_community(current_user) else current_user.org_id)
-    if not community or not current_user.can_see_community(community):
+    if not community or not can_see_community(current_user, community):
         abort(404)
     chosen = list(posters.posters_in_scope(current_user, community, include_retired=False))
     for poster in chosen:

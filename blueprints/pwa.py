@@ -12,7 +12,7 @@ import os
 
 from flask import Blueprint, current_app, render_template, request, send_from_directory, url_for
 
-from permissions import public
+from blueprints.guard import public
 
 bp = Blueprint("pwa", __name__)
 

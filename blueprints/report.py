@@ -12,11 +12,10 @@ import datetime
 from flask import Blueprint, abort, current_app, g, make_response, redirect, render_template, request, url_for
 
 from blueprints.auth import safe_next
-from domain import guide as guide_facts
-from domain import posters, reports, uploads
-from domain.clock import now_local
+from blueprints.guard import public
+from domain.common.clock import now_local
+from domain.public import guide as guide_facts, posters, reports, uploads
 from extensions import limiter, scan_counter
-from permissions import public
 
 bp = Blueprint("report", __name__, url_prefix="/r", cli_group=None)
 

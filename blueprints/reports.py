@@ -5,9 +5,11 @@ everything is 404, photos included."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from domain import cases, reports, uploads
+from blueprints.guard import requires
+from domain.casework import cases
+from domain.org.permissions import community_codes
+from domain.public import reports, uploads
 from models import REPORT_STATUSES, Org, Report, ReportPhoto, audit
-from permissions import requires
 from templating import is_htmx, render
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", cli_group=None)  # its commands are top-level
@@ -21,7 +23,7 @@ def report_or_404(number):
 
 
 def scope_communities():
-    return Org.select().where((Org.kind == "community") & Org.code.in_(current_user.community_codes())).order_by(Org.code)
+    return Org.select().where((Org.kind == "community") & Org.code.in_(community_codes(current_user))).order_by(Org.code)
 
 
 @bp.get("/")

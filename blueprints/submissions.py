@@ -8,15 +8,16 @@ from flask import Blueprint, abort, current_app, redirect, request, send_file, u
 from flask_login import current_user
 
 from blueprints.errors import error_response
+from blueprints.guard import requires
 from blueprints.tables import XLSX, json_answer
-from domain import submissions
-from domain.campaign import calendar, current_campaign
-from domain.clock import iso_day, today_local
-from domain.entries import Conflict, NotYours, new_errors
-from domain.survey_record import parse_client_uuid
-from domain.mail import send_submission
+from domain.common.clock import iso_day, today_local
+from domain.org.permissions import own_scope, scope
+from domain.reporting import submissions
+from domain.reporting.campaign import calendar, current_campaign
+from domain.reporting.entries import Conflict, NotYours, new_errors
+from domain.reporting.mail import send_submission
+from domain.survey.record import parse_client_uuid
 from models import MAIL_STATUSES, Submission, audit
-from permissions import own_scope, requires, scope
 from templating import render
 
 bp = Blueprint("submissions", __name__)

@@ -6,11 +6,12 @@ import uuid
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from domain import record_text, survey_form, units
-from domain.clock import today_local
-from domain.survey_store import clean_record, survey_as_dict, surveys_in_scope
+from blueprints.guard import requires
+from domain.common.clock import today_local
+from domain.org.permissions import can, can_see_community, community_codes, picks_community, surveys_door_to_door
+from domain.survey import form as survey_form, record_text, units
+from domain.survey.store import clean_record, survey_as_dict, surveys_in_scope
 from models import Building, Org, Survey
-from permissions import can, picks_community, requires, surveys_door_to_door
 from templating import is_htmx
 
 bp = Blueprint("survey", __name__, url_prefix="/survey")
@@ -40,7 +41,7 @@ def sync_bar():
 
 def community_or_404(code):
     community = Org.get_or_none((Org.code == code) & (Org.kind == "community"))
-    if community is None or not current_user.can_see_community(code):
+    if community is None or not can_see_community(current_user, code):
         abort(404)
     return community
 
@@ -55,13 +56,13 @@ def chosen_community():
 
 def building_or_404(building_id):
     building = Building.get_or_none(Building.id == building_id)
-    if building is None or not current_user.can_see_community(building.community_id):
+    if building is None or not can_see_community(current_user, building.community_id):
         abort(404)
     return building
 
 
 def unit_or_404(unit_id):
-    unit = units.unit_with_state(unit_id, current_user.community_codes())
+    unit = units.unit_with_state(unit_id, community_codes(current_user))
     if unit is None:
         abort(404)
     return unit
@@ -95,7 +96,7 @@ def saved_bar(rows):
 # --- the 居委: buildings, laying out, adding an address ------------------------------------------------------
 
 def render_index(community, status=200, layout_errors=None, unit_errors=None):
-    scope = Org.select().where((Org.kind == "community") & Org.code.in_(current_user.community_codes()))
+    scope = Org.select().where((Org.kind == "community") & Org.code.in_(community_codes(current_user)))
     loose = list(units.loose_units(community)) if community else []
     return render_template(
         "survey/index.html", community=community, communities=scope.order_by(Org.code),
@@ -263,7 +264,7 @@ def today():
 @bp.get("/progress")
 @requires("survey")
 def progress():
-    return render_template("survey/progress.html", rows=units.community_progress(current_user.community_codes()))
+    return render_template("survey/progress.html", rows=units.community_progress(community_codes(current_user)))
 
 
 # --- records the phone could not send because the server holds another version (409) -----------------------

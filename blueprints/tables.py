@@ -10,16 +10,18 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_login import current_user
 
 from blueprints.errors import error_response
-from domain import campaign_tables, cases, institutions
-from domain.campaign import calendar
-from domain.clock import iso_day, last_wednesday, today_local
-from domain.summary import draft_summary
-from domain.spot_checks import collects_samples
-from domain.tabledef import compute, district_org, text_value
-from domain.tables import with_progress
-from domain.workbook import date_line, table_csv, write_workbook
+from blueprints.guard import requires
+from domain.casework import cases, institutions
+from domain.common.clock import iso_day, last_wednesday, today_local
+from domain.org.permissions import can, own_scope, sees_whole_district, street_codes, table_scope
+from domain.reporting import campaign_tables
+from domain.reporting.campaign import calendar
+from domain.reporting.spot_checks import collects_samples
+from domain.reporting.summary import draft_summary
+from domain.reporting.tabledef import compute, district_org, text_value
+from domain.reporting.tables import with_progress
+from domain.reporting.workbook import date_line, table_csv, write_workbook
 from models import REPORT_STATUSES, Org, audit
-from permissions import can, own_scope, requires, sees_whole_district, street_codes, table_scope
 from templating import render
 
 bp = Blueprint("tables", __name__, cli_group=None)  # its commands are top-level: flask --app app …

@@ -9,12 +9,17 @@ import os
 import random
 import uuid
 
-from domain import accounts, codes
-from domain.clock import now_local, today_local
-from domain.org_import import import_orgs
-from domain.survey_record import parse_record
-from domain.survey_store import store_record
-from domain.units import floor_addresses, lay_out_building
+from domain.casework import cases, leads
+from domain.common import codes
+from domain.common.clock import now_local, today_local
+from domain.org import accounts
+from domain.org.org_import import import_orgs
+from domain.public import reports
+from domain.reporting import actions, campaign, spot_checks, submissions
+from domain.reporting.tabledef import Scope
+from domain.survey.record import parse_record
+from domain.survey.store import store_record
+from domain.survey.units import floor_addresses, lay_out_building
 from models import ApprovedInstitution, Org, Poster, Report, Survey, Unit, User, db
 
 CAMPAIGN_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
@@ -102,8 +107,6 @@ def _demo_cases(users):
     """Cases in every state: 安居 referred to 市场监管 (lead, 已查处, published) and 消防救援 (accepted); 平安 referred
     to 消防救援 and overdue, so the 消防救援 user has work to do; a lead found online; an anonymous report; one
     case marked 重要 and one escalated by its 居委."""
-    from domain import cases, leads, reports
-
     district, street = users["quban"], users["jiezhen"]
     resident = {"kinds": ["door_to_door_fee"], "description": "有人自称消防员上门，说要培训，收了每户50元",
                 "institution": "", "institution_phone": "", "place": "长宁路100弄", "contact": "", "amount": "50"}
@@ -154,9 +157,6 @@ def _demo_cases(users):
 def load_demo_campaign(users, rng):
     """The 2023 plan (moved by whole weeks so that today falls in its 专项整治 phase), a few days of 附件2 spot
     checks and 附件3 entries, one collected and tested survey sample, and two submissions of the street."""
-    from domain import actions, campaign, spot_checks, submissions
-    from domain.tabledef import Scope
-
     today = now_local().date()
     with open(CAMPAIGN_FILE, encoding="utf-8") as fh:
         plan = json.load(fh)

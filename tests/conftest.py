@@ -139,8 +139,8 @@ def world(app):
 
 
 def make_world(app):
-    from domain import accounts
-    from domain.org_import import import_orgs
+    from domain.org import accounts
+    from domain.org.org_import import import_orgs
 
     import_orgs("code,name,parent_code\n"
                 f"{COMMUNITY},华阳一居委,{STREET}\n"

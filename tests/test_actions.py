@@ -5,10 +5,11 @@ import uuid
 
 import pytest
 
-from domain import institutions, posters
-from domain.campaign_tables import result
-from domain.tabledef import Scope
-from domain.tables import table1
+from domain.casework import institutions
+from domain.public import posters
+from domain.reporting.campaign_tables import result
+from domain.reporting.tabledef import Scope
+from domain.reporting.tables import table1
 from models import ActionEntry, Case, CaseEvent, Department, Org, Poster, Referral
 from tests.conftest import COMMUNITY, COMMUNITY_2, OTHER_COMMUNITY, OTHER_STREET, STREET
 from tests.test_tables import D1, D2, build_district, refer_case

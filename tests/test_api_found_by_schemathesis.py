@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from domain import accounts
+from domain.org import accounts
 from models import User
 from tests.conftest import COMMUNITY, STREET, survey_body
 from tests.test_cases import log_in

@@ -22,16 +22,24 @@ import pytest
 import schemathesis
 from werkzeug.serving import make_server
 
-import permissions
 from app import create_app
-from domain import accounts, actions, cases, leads, spot_checks, submissions
-from domain.clock import now_local, today_local
-from domain.openapi import document
-from domain.survey_record import parse_record
-from domain.survey_store import store_record
+from domain.api.openapi import document
+from domain.casework import cases, leads
+from domain.common.clock import now_local, today_local
+from domain.org import accounts, permissions
+from domain.reporting import actions, spot_checks, submissions
+from domain.survey.record import parse_record
+from domain.survey.store import store_record
 from models import User, db
 from tests.conftest import (
-    COMMUNITY, COMMUNITY_2, OTHER_COMMUNITY, OTHER_STREET, STREET, TEST_CONFIG, database_copy, make_world,
+    COMMUNITY,
+    COMMUNITY_2,
+    OTHER_COMMUNITY,
+    OTHER_STREET,
+    STREET,
+    TEST_CONFIG,
+    database_copy,
+    make_world,
 )
 from tests.test_openapi import api_routes
 

@@ -1,7 +1,7 @@
 """Logging in and out, sessions that really end, API tokens, CSRF, rate limits and security headers."""
 import re
 
-from domain import accounts
+from domain.org import accounts
 from models import ApiToken, Survey, User
 from tests.conftest import PASSWORD, negative_body, survey_body
 
@@ -165,7 +165,7 @@ def test_a_session_ends_after_a_working_day_on_the_server(world, client, actions
 
     actions.login("surveyor")
     assert client.get("/api/v1/me").status_code == 200
-    from domain.clock import now_local
+    from domain.common.clock import now_local
 
     UserSession.update(created_at=now_local() - datetime.timedelta(hours=13)).execute()
     assert client.get("/api/v1/me").status_code == 401

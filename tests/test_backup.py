@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from domain import reports
+from domain.public import reports
 from models import close_database
 from tests.conftest import ON_POSTGRES, PASSWORD, _admin_sql, _pg_url, survey_body
 

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from domain.survey_record import RecordErrors, parse_money, parse_record
+from domain.survey.record import RecordErrors, parse_money, parse_record
 from models import Survey
 from tests.conftest import COMMUNITY, survey_body
 
@@ -166,9 +166,9 @@ TABLE_URLS = ["/tables/", "/tables/problems", "/tables/problems/institution?key=
 @pytest.fixture
 def institution_key(world):
     """The key of an institution on today's problem list (the page a bad as_of falls back to)."""
-    from domain.clock import now_local
-    from domain.institutions import problem_list
-    from domain.survey_store import store_record
+    from domain.casework.institutions import problem_list
+    from domain.common.clock import now_local
+    from domain.survey.store import store_record
 
     record, errors = parse_record(survey_body(visited_at=now_local().isoformat() + "+08:00"))
     assert not errors

@@ -4,9 +4,10 @@ import re
 
 import pytest
 
-from domain import accounts, posters
-from domain.survey_record import parse_record
-from domain.survey_store import store_record
+from domain.org import accounts
+from domain.public import posters
+from domain.survey.record import parse_record
+from domain.survey.store import store_record
 from tests.conftest import COMMUNITY, survey_body
 
 

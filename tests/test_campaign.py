@@ -6,8 +6,10 @@ import json
 import pytest
 
 from commands import BASE_DIR
-from domain import campaign as calendar_of
-from domain.campaign import deadlines, demo_shift, load_campaign, load_campaign_file, next_deadline, phase_on, phases
+from domain.reporting import campaign as calendar_of
+from domain.reporting.campaign import (
+    deadlines, demo_shift, load_campaign, load_campaign_file, next_deadline, phase_on, phases,
+)
 from models import Campaign, CampaignPhase
 
 PLAN = f"{BASE_DIR}/data/campaign-2023.json"

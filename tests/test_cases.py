@@ -7,9 +7,10 @@ import uuid
 import pytest
 from PIL import Image
 
-from domain import cases, institutions, posters, routing
-from domain.clock import now_local, today_local
-from domain.tables import table1
+from domain.casework import cases, institutions, routing
+from domain.common.clock import now_local, today_local
+from domain.public import posters
+from domain.reporting.tables import table1
 from models import AuditLog, Case, Lead, Org, Referral, Report, User
 from tests.conftest import COMMUNITY, OTHER_COMMUNITY, PASSWORD, STREET
 
@@ -98,7 +99,7 @@ def test_a_case_from_survey_and_report_is_referred_worked_and_closed(app, world,
 
     # Only those departments see it.
     for username, department in (("shichang_user", "shichang"), ("gongan_user", "gongan")):
-        from domain import accounts
+        from domain.org import accounts
 
         accounts.create_user(username, "department", department, PASSWORD, app.config["PASSWORD_HASH_METHOD"])
     market = log_in(app, "shichang_user")

@@ -3,8 +3,8 @@ import datetime
 
 import pytest
 
-from domain import approved
-from domain.clock import today_local
+from domain.common.clock import today_local
+from domain.public import approved
 from models import ApprovedInstitution, AuditLog
 
 FUTURE = (today_local() + datetime.timedelta(days=365)).isoformat()

@@ -108,7 +108,7 @@ def test_a_record_outside_the_scope_is_404_for_a_correction(world, actions, clie
 
 
 def test_a_bearer_token_script_corrects_without_csrf(make_app, world):
-    from domain import accounts
+    from domain.org import accounts
 
     app = make_app(WTF_CSRF_ENABLED=True)
     client = app.test_client()
@@ -149,6 +149,6 @@ def test_a_record_never_corrected_is_not_marked_corrected(surveyor, actions, cli
 
 
 def _now():
-    from domain.survey_form import visit_time
+    from domain.survey.form import visit_time
 
     return visit_time()

@@ -6,7 +6,7 @@ import os
 import pytest
 
 import app as app_module
-from domain import posters
+from domain.public import posters
 from models import Survey, User
 from tests.conftest import COMMUNITY
 
@@ -32,7 +32,7 @@ def test_load_demo_refuses_a_database_with_real_communities_or_reports(runner, t
 
 
 def test_load_demo_refuses_a_database_with_posters(runner):
-    from domain.org_import import import_orgs
+    from domain.org.org_import import import_orgs
 
     import_orgs(f"code,name,parent_code\n{COMMUNITY},华阳一居委,310105001\n")
     posters.create_poster(None, COMMUNITY, "3号楼门厅")

@@ -4,11 +4,10 @@ half-stored is left behind. Hypothesis draws the inputs; the app and its databas
 import io
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from domain import posters
-from domain.reports import KINDS
+from domain.public import posters
+from domain.public.reports import KINDS
 from models import Report, ReportPhoto
 from tests.conftest import COMMUNITY
 

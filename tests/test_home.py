@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from domain import reports
-from domain.approved import csv_template
-from domain.units import floor_addresses, lay_out_building
+from domain.public import reports
+from domain.public.approved import csv_template
+from domain.survey.units import floor_addresses, lay_out_building
 from models import ApprovedInstitution, Org, User
 from tests.conftest import COMMUNITY, COMMUNITY_2, OTHER_COMMUNITY, OTHER_STREET, STREET
 from tests.test_tables import visit

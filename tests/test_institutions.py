@@ -4,9 +4,9 @@ import datetime
 
 import pytest
 
-from domain.institutions import Mention, match, problem_list
-from domain.normalise import institution_key, phone_digits
-from domain.tables import table1
+from domain.casework.institutions import Mention, match, problem_list
+from domain.common.normalise import institution_key, phone_digits
+from domain.reporting.tables import table1
 from models import AuditLog, InstitutionDecision, Org
 from tests.conftest import STREET
 from tests.test_tables import D1, D2, build_district

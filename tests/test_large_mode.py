@@ -6,7 +6,7 @@ import re
 import pytest
 
 from blueprints.report import LARGE_MODE_COOKIE
-from domain import posters
+from domain.public import posters
 from tests.conftest import COMMUNITY
 
 PUBLIC_PAGES = ("/r", "/r/status", "/r/guide", "/check", "/exposed", "/r/NOPE42")

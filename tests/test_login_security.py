@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from domain import accounts
+from domain.org import accounts
 from models import User
 from tests.conftest import PASSWORD, survey_body
 
@@ -220,6 +220,6 @@ def test_the_429_message_is_chinese_only(make_app, world, poster_for_limits):
 
 @pytest.fixture
 def poster_for_limits(world):
-    from domain.posters import create_poster
+    from domain.public.posters import create_poster
 
     return create_poster(world["surveyor"], "310105001001", "1号楼门厅")

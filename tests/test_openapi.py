@@ -5,7 +5,7 @@ import uuid
 
 import schemathesis
 
-from domain.openapi import document
+from domain.api.openapi import document
 
 API = "/api/v1"
 UNSERVED_METHODS = {"HEAD", "OPTIONS"}  # answered by Flask itself for every route

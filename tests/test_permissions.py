@@ -12,12 +12,13 @@ import uuid
 import pytest
 from PIL import Image
 
-import permissions
-from domain import accounts, approved, cases, institutions, posters, reports, uploads
-from domain.clock import now_local, today_local
-from domain.survey_record import parse_record
-from domain.survey_store import store_record
-from domain.units import floor_addresses, lay_out_building
+from domain.casework import cases, institutions
+from domain.common.clock import now_local, today_local
+from domain.org import accounts, permissions
+from domain.public import approved, posters, reports, uploads
+from domain.survey.record import parse_record
+from domain.survey.store import store_record
+from domain.survey.units import floor_addresses, lay_out_building
 from models import Org, Survey, User
 from tests.conftest import COMMUNITY, OTHER_COMMUNITY, make_world
 
@@ -92,7 +93,7 @@ def samples(app, world):
 
 def _entries(world, survey_id):
     """附件2 and 附件3 entries, a survey sample and submissions of the street, the department and others."""
-    from domain import actions, spot_checks, submissions
+    from domain.reporting import actions, spot_checks, submissions
     from models import SpotCheck
 
     today = now_local().date()

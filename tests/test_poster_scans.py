@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from domain import posters
+from domain.public import posters
 from models import Poster
 from tests.conftest import COMMUNITY
 

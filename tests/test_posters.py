@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 from pyzbar.pyzbar import decode
 
-from domain import posters
+from domain.public import posters
 from models import AuditLog, Poster
 from tests.conftest import COMMUNITY, COMMUNITY_2, OTHER_COMMUNITY
 

@@ -4,8 +4,8 @@ import datetime
 
 import pytest
 
-from domain import privacy
-from domain.clock import now_local
+from domain.common.clock import now_local
+from domain.public import privacy
 from models import AuditLog, Referral, Report
 from tests.test_cases import log_in, one_institution, the_case  # noqa: F401 (fixture)
 

@@ -8,8 +8,8 @@ import re
 import pytest
 from PIL import Image
 
-from domain import guide, posters, reports
-from domain.clock import today_local
+from domain.common.clock import today_local
+from domain.public import guide, posters, reports
 from models import REPORT_STATUSES, Report, User
 from tests.conftest import COMMUNITY, PASSWORD
 
@@ -117,7 +117,7 @@ def test_status_shows_the_day_received_the_step_and_what_comes_next(client, post
     if status in ("confirmed", "referred"):
         reports.change_status(staff, report, "confirmed")
     if status == "referred":
-        from domain import cases
+        from domain.casework import cases
 
         cases.refer(staff, cases.case_of_report(staff, report), ["shichang"], "shichang", None, "移交备注：请重点查")
     if status == "unfounded":

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from pyzbar.pyzbar import decode
 
-from domain.public_url import base_url_warning
+from domain.public.public_url import base_url_warning
 from models import Poster
 from tests.conftest import COMMUNITY, PASSWORD
 

@@ -3,8 +3,8 @@ import datetime
 
 import pytest
 
-from domain import posters
-from domain.clock import today_local
+from domain.common.clock import today_local
+from domain.public import posters
 from models import ApprovedInstitution, Poster, Report, ReportEvent
 from tests.conftest import COMMUNITY, STREET
 

@@ -5,7 +5,8 @@ import io
 import pytest
 from PIL import Image
 
-from domain import cases, posters, reports
+from domain.casework import cases
+from domain.public import posters, reports
 from models import AuditLog, Referral, Report, ReportEvent, User
 from tests.conftest import COMMUNITY, COMMUNITY_2, OTHER_COMMUNITY, STREET
 

@@ -1,8 +1,8 @@
 """Design section 5, table-driven: the red flags and the normalisation of names, phones and addresses."""
 import pytest
 
-from domain.flags import is_suspect, training_flags
-from domain.normalise import address_key, institution_key, phone_digits
+from domain.common.normalise import address_key, institution_key, phone_digits
+from domain.survey.flags import is_suspect, training_flags
 
 BASE = {"mode": "gathering", "fee": "0", "trainer_identity": "institution", "products_pitched": False,
         "engineering_solicited": False, "institution": ""}

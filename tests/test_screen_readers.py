@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from domain import posters
+from domain.public import posters
 from tests.conftest import COMMUNITY, PASSWORD, STREET
 from tests.test_permissions import samples  # noqa: F401  (a fixture: records inside each role's scope)
 from tests.test_survey_ui import full_record, open_record_form, record_form_fields

@@ -5,11 +5,12 @@ import uuid
 
 import pytest
 
-from domain import accounts, spot_checks
-from domain.campaign_tables import result
-from domain.survey_record import parse_record
-from domain.survey_store import correct_record, store_record
-from domain.tabledef import Scope
+from domain.org import accounts
+from domain.reporting import spot_checks
+from domain.reporting.campaign_tables import result
+from domain.reporting.tabledef import Scope
+from domain.survey.record import parse_record
+from domain.survey.store import correct_record, store_record
 from models import AuditLog, Department, Sample, SpotCheck, Survey
 from tests.conftest import COMMUNITY, PASSWORD
 

@@ -5,10 +5,10 @@ import datetime
 
 import pytest
 
-from domain import approved
-from domain.clock import now_local
+from domain.common.clock import now_local
+from domain.org.permissions import can_see_community, community_in_scope
+from domain.public import approved
 from models import Org, User, db
-from permissions import can_see_community, community_in_scope
 from tests.conftest import COMMUNITY, negative_body, survey_body
 
 

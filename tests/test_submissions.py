@@ -9,10 +9,10 @@ import uuid
 import openpyxl
 import pytest
 
-from domain import submissions as submitted
-from domain.campaign import load_campaign_file
-from domain.survey_record import parse_record
-from domain.survey_store import correct_record
+from domain.reporting import submissions as submitted
+from domain.reporting.campaign import load_campaign_file
+from domain.survey.record import parse_record
+from domain.survey.store import correct_record
 from models import AuditLog, Submission, Survey, Unit
 from tests.conftest import COMMUNITY, STREET
 from tests.test_campaign import PLAN
@@ -168,7 +168,7 @@ def test_the_form_submits_and_shows_the_frozen_copy(district, actions, client):
 
 
 def submit_at(monkeypatch, user, when, as_of):
-    from permissions import own_scope
+    from domain.org.permissions import own_scope
 
     monkeypatch.setattr(submitted, "now_local", lambda: datetime.datetime.fromisoformat(when))
     return submitted.submit(user, own_scope(user), as_of)[0]

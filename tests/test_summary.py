@@ -5,10 +5,10 @@ import io
 
 import docx
 
-from domain.campaign import load_campaign_file
-from domain.campaign_tables import result
-from domain.institutions import problem_list
-from domain.tabledef import Scope
+from domain.casework.institutions import problem_list
+from domain.reporting.campaign import load_campaign_file
+from domain.reporting.campaign_tables import result
+from domain.reporting.tabledef import Scope
 from models import Org
 from tests.conftest import STREET
 from tests.test_actions import campaign  # noqa: F401 (fixture)

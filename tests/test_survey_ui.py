@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from domain.survey_form import count_items, form_to_body, record_to_form
+from domain.survey.form import count_items, form_to_body, record_to_form
 from models import AuditLog, Survey, Unit
 from tests.conftest import COMMUNITY, COMMUNITY_2, OTHER_COMMUNITY, negative_body, survey_body
 
@@ -136,7 +136,7 @@ def test_all_workers_of_the_community_see_the_same_units(world, actions, client)
     actions.login("surveyor2")  # another 居委
     assert client.get(url).status_code == 404
     actions.logout()
-    from domain import accounts
+    from domain.org import accounts
     accounts.create_user("colleague", "surveyor", COMMUNITY, "correct-horse-1", "pbkdf2:sha256:1000")
     actions.login("colleague")
     assert "12号楼 202室" in client.get(url).get_data(as_text=True)

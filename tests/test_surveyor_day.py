@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from domain.survey_record import parse_record
-from domain.units import floor_addresses, lay_out_building
+from domain.survey.record import parse_record
+from domain.survey.units import floor_addresses, lay_out_building
 from models import Org, Survey, Unit, db
 from tests.conftest import COMMUNITY, COMMUNITY_2, negative_body, survey_body
 from tests.test_survey_ui import building_page, full_record, record_form_fields, unit_row
@@ -185,7 +185,7 @@ def test_a_failed_save_focuses_the_first_wrong_field(surveyor, client):
     ({}, None),
 ])
 def test_the_first_wrong_field_is_the_first_on_the_form(errors, first):
-    from domain.survey_form import first_error
+    from domain.survey.form import first_error
 
     assert first_error(errors) == first
 
@@ -193,7 +193,7 @@ def test_the_first_wrong_field_is_the_first_on_the_form(errors, first):
 # --- 2. the conflict screen's comparison --------------------------------------------------------------------------
 
 def test_two_versions_of_a_record_side_by_side():
-    from domain import record_text
+    from domain.survey import record_text
 
     mine, _ = parse_record(survey_body(note="楼下张阿姨说的"))
     theirs, _ = parse_record(survey_body(trainings=[], purchases=[], note=""))

@@ -6,9 +6,9 @@ import io
 import openpyxl
 import pytest
 
-from domain import campaign_tables
-from domain.tabledef import PERCENT, Column, Derived, percent
-from domain.tables import UnitFigure, count_if
+from domain.reporting import campaign_tables
+from domain.reporting.tabledef import PERCENT, Column, Derived, percent
+from domain.reporting.tables import UnitFigure, count_if
 from tests.conftest import OTHER_STREET, STREET
 from tests.test_spot_checks import entered, shichang  # noqa: F401 (fixtures)
 from tests.test_tables import D2, district  # noqa: F401 (fixture)

@@ -5,9 +5,9 @@ import uuid
 
 import pytest
 
-from domain.survey_record import parse_record
-from domain.survey_store import store_record
-from domain.tables import table1
+from domain.reporting.tables import table1
+from domain.survey.record import parse_record
+from domain.survey.store import store_record
 from models import Case, CaseEvent, Org, Referral, Report, ReportEvent
 from tests.conftest import COMMUNITY, COMMUNITY_2, OTHER_COMMUNITY, OTHER_STREET, STREET
 
@@ -38,7 +38,7 @@ def visit(user, community, address, day, outcome="surveyed", unit_type="househol
 
 def report(community, day, status="new", name="", phone="", amount_fen=0, street=None):
     """A resident's report as the report form stores it: located to a 居委 (and its street), or to a street."""
-    from domain.normalise import institution_key, phone_digits
+    from domain.common.normalise import institution_key, phone_digits
 
     street = street or Org[community].parent_id
     return Report.create(number=uuid.uuid4().hex[:10], community=community, street=street,
@@ -212,7 +212,7 @@ def test_a_later_record_replaces_the_earlier_one_even_when_it_drops_a_training(d
 
 
 def test_an_institution_referred_from_the_problem_list_is_a_referred_case(district):
-    from domain.institutions import problem_list
+    from domain.casework.institutions import problem_list
 
     refer_case("n:上海某某消防培训中心", "shichang", datetime.datetime(2023, 3, 25, 9, 0))
     table = table1(D2).as_json()

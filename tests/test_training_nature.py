@@ -4,10 +4,10 @@ import uuid
 
 from werkzeug.datastructures import MultiDict
 
-from domain import institutions
-from domain.clock import today_local
-from domain.survey_form import form_to_body, record_to_form
-from domain.survey_store import survey_as_dict
+from domain.casework import institutions
+from domain.common.clock import today_local
+from domain.survey.form import form_to_body, record_to_form
+from domain.survey.store import survey_as_dict
 from models import Survey, Unit
 from tests.conftest import COMMUNITY, survey_body
 

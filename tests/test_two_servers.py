@@ -24,7 +24,7 @@ from http.cookies import SimpleCookie
 import pytest
 from PIL import Image
 
-from domain.clock import now_local
+from domain.common.clock import now_local
 from tests.conftest import ON_POSTGRES, _admin_sql, _pg_url
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

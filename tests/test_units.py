@@ -4,9 +4,10 @@ import uuid
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from domain import units
-from domain.survey_record import parse_record
-from domain.survey_store import store_record
+from domain.org.permissions import community_codes
+from domain.survey import units
+from domain.survey.record import parse_record
+from domain.survey.store import store_record
 from models import Building, Org, Unit
 from tests.conftest import COMMUNITY, COMMUNITY_2, negative_body
 
@@ -99,5 +100,5 @@ def test_progress_reads_each_units_latest_record(world):
 
 def test_progress_of_a_street_comes_from_its_query_of_communities(world):
     user = world["street"]
-    rows = units.community_progress(user.community_codes())
+    rows = units.community_progress(community_codes(user))
     assert [r["community"].code for r in rows] == [COMMUNITY, COMMUNITY_2]

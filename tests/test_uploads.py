@@ -9,7 +9,7 @@ from PIL import ExifTags, Image
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from domain import posters, uploads
+from domain.public import posters, uploads
 from models import Report, ReportPhoto
 from tests.conftest import COMMUNITY
 
@@ -140,7 +140,7 @@ def test_a_photo_with_gps_is_stored_clean_under_a_random_name_outside_static(cli
 
 def test_three_photos_at_the_per_photo_limit_fit_in_one_request():
     from config import Config
-    from domain.uploads import MAX_PHOTO_BYTES, MAX_PHOTOS
+    from domain.public.uploads import MAX_PHOTO_BYTES, MAX_PHOTOS
 
     assert Config.MAX_CONTENT_LENGTH > MAX_PHOTOS * MAX_PHOTO_BYTES
 
@@ -242,7 +242,7 @@ import io, re, sys, threading, time
 from concurrent.futures import ThreadPoolExecutor
 from PIL import Image
 from app import create_app
-from domain import uploads
+from domain.public import uploads
 
 create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite:///:memory:", "IMAGE_DECODE_SLOTS": 1})
 

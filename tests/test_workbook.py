@@ -7,9 +7,9 @@ import subprocess
 import openpyxl
 import pytest
 
-from domain.institutions import problem_list
-from domain.tables import table1
-from domain.workbook import write_table1
+from domain.casework.institutions import problem_list
+from domain.reporting.tables import table1
+from domain.reporting.workbook import write_table1
 from models import Org
 from tests.conftest import COMMUNITY, OTHER_STREET, STREET
 from tests.test_actions import campaign  # noqa: F401 (fixture)
@@ -245,7 +245,7 @@ LONG_CONTENT = "讲解灭火器、灭火毯和逃生缓降器的使用方法，"
 def test_wrapped_cells_get_the_height_of_their_lines_and_libreoffice_keeps_it(world, tmp_path):
     """Issue 8: a 问题清单 row with a long 培训主要内容 is as tall as its lines, in the file and once LibreOffice
     has opened and saved it (LibreOffice does not grow rows by itself, so without a height they overlap)."""
-    from domain.workbook import LINE_HEIGHT
+    from domain.reporting.workbook import LINE_HEIGHT
     from tests.test_tables import training, visit
 
     visit(world["district"], COMMUNITY, "长宁路1弄2号", "2023-03-20",

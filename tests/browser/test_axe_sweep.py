@@ -21,10 +21,11 @@ import time
 import pytest
 from PIL import Image
 
-import permissions
-from domain import accounts, approved, cases, institutions, posters, reports, uploads
-from domain.clock import today_local
+from domain.casework import cases, institutions
+from domain.common.clock import today_local
 from domain.demo import DEMO_COMMUNITIES, DEMO_PASSWORD, DEMO_STREET, load_demo_data
+from domain.org import accounts, permissions
+from domain.public import approved, posters, reports, uploads
 from models import Building, Survey, Unit, User, db
 from tests.browser.axe import axe_violations, describe, element_count
 from tests.browser.test_offline_browser import evaluate_soon
@@ -86,7 +87,7 @@ def add_what_the_demo_lacks(app):
 def table_entries():
     """The demo has the campaign, 附件2 and 附件3 entries, a sample and the street's two submissions; 消防救援 submits
     its tables too. Returns {username: the last submission's id}."""
-    from domain import submissions
+    from domain.reporting import submissions
     from models import Submission
 
     fire = User.get(User.username == "xiaofang")

@@ -6,10 +6,10 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from domain import cases
-from domain.clock import now_local, today_local
-from domain.survey_record import parse_record
-from domain.survey_store import store_record
+from domain.casework import cases
+from domain.common.clock import now_local, today_local
+from domain.survey.record import parse_record
+from domain.survey.store import store_record
 from models import Referral, User, db
 from tests.conftest import COMMUNITY, PHONE, log_in
 

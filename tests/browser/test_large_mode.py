@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from domain import posters
+from domain.public import posters
 from models import db
 from tests.browser.axe import axe_violations, describe
 from tests.browser.phone import overflow, shot, small_tap_targets

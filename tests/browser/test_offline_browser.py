@@ -9,11 +9,12 @@ from flask import abort
 from playwright.sync_api import expect
 
 import blueprints.pwa as pwa
-from domain.units import floor_addresses, lay_out_building
-from domain.survey_store import survey_as_dict
+from domain.survey.store import survey_as_dict
+from domain.survey.units import floor_addresses, lay_out_building
 from models import Org, Survey, Unit, UserSession, db
-from tests.conftest import COMMUNITY, OTHER_COMMUNITY, PASSWORD, PHONE, make_world, start_live_server
-from tests.conftest import log_in as log_in_as
+from tests.conftest import (
+    COMMUNITY, OTHER_COMMUNITY, PASSWORD, PHONE, log_in as log_in_as, make_world, start_live_server,
+)
 
 pytestmark = pytest.mark.browser
 

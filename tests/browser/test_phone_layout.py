@@ -2,7 +2,7 @@
 ten columns one character wide; the approved-list page fits the screen and speaks in words, not files."""
 import pytest
 
-from domain import approved
+from domain.public import approved
 from models import db
 from tests.browser.phone import overflow, shot, small_tap_targets
 from tests.conftest import PHONE, log_in

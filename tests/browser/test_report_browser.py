@@ -5,7 +5,7 @@ import io
 import pytest
 from PIL import Image
 
-from domain import posters
+from domain.public import posters
 from models import db
 from tests.conftest import COMMUNITY, PHONE, WECHAT_UA, log_in
 

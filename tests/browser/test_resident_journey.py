@@ -10,8 +10,8 @@ from PIL import Image
 from playwright.sync_api import expect
 from pyzbar.pyzbar import decode
 
-from domain import approved, posters
-from domain.clock import today_local
+from domain.common.clock import today_local
+from domain.public import approved, posters
 from models import db
 from tests.browser.phone import overflow, shot, small_tap_targets
 from tests.conftest import COMMUNITY, PHONE, WECHAT_UA, log_in

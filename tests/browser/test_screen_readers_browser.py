@@ -11,7 +11,7 @@ not at every redraw, and a field's inline message is said once and marks the fie
 import pytest
 from playwright.sync_api import expect
 
-from domain import posters
+from domain.public import posters
 from models import db
 from tests.browser.test_offline_browser import building, evaluate_soon, server, tap  # noqa: F401 (fixtures)
 from tests.conftest import COMMUNITY, PHONE, WECHAT_UA, log_in

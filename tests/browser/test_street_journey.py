@@ -5,7 +5,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
-from domain import reports
+from domain.public import reports
 from models import Org, db
 from tests.browser.phone import overflow, shot, small_tap_targets
 from tests.conftest import COMMUNITY, PHONE, log_in

@@ -7,14 +7,20 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from domain.survey_record import parse_record
-from domain.survey_store import store_record
+from domain.survey.record import parse_record
+from domain.survey.store import store_record
 from models import AuditLog, Survey, User, db
 from tests.browser.test_offline_browser import (  # noqa: F401 (server is a fixture)
-    cached_pages, eventually, evaluate_soon, go_offline, go_online, server, wait_controlled, wait_pending,
+    cached_pages,
+    evaluate_soon,
+    eventually,
+    go_offline,
+    go_online,
+    server,
+    wait_controlled,
+    wait_pending,
 )
-from tests.conftest import make_world
-from tests.conftest import log_in as log_in_as
+from tests.conftest import log_in as log_in_as, make_world
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,7 @@ import os
 import pytest
 from playwright.sync_api import expect
 
-from domain.campaign import load_campaign_file
+from domain.reporting.campaign import load_campaign_file
 from models import SpotCheck, Submission, db
 from tests.conftest import PHONE, log_in
 from tests.test_campaign import PLAN

@@ -2,7 +2,7 @@
 included) is at least 44×44 CSS px on a phone (WCAG 2.5.5, issue 8 item 5)."""
 import pytest
 
-from domain.units import floor_addresses, lay_out_building
+from domain.survey.units import floor_addresses, lay_out_building
 from models import Org, Survey, Unit, db
 from tests.browser.test_offline_browser import evaluate_soon, wait_controlled
 from tests.conftest import COMMUNITY, log_in, make_world, negative_body, survey_body
@@ -41,9 +41,9 @@ def day(live_server):
         surveyor = users["surveyor"]
         community = Org.get(Org.code == COMMUNITY)
         building, _ = lay_out_building(surveyor, community, "9号楼", floor_addresses("9号楼", 3, 2))
-        from domain.survey_form import visit_time
-        from domain.survey_record import parse_record
-        from domain.survey_store import store_record
+        from domain.survey.form import visit_time
+        from domain.survey.record import parse_record
+        from domain.survey.store import store_record
 
         def record(body):
             cleaned, errors = parse_record({**body, "visited_at": visit_time()})

@@ -6,8 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from domain import institutions
-from domain.clock import today_local
+from domain.casework import institutions
+from domain.common.clock import today_local
 from models import Survey, Unit, db
 from tests.conftest import COMMUNITY, log_in
 

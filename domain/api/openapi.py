@@ -1,0 +1,653 @@
+"""The JSON API's contract as a document: OpenAPI 3.1 for /api/v1 (docs/api.md says the same in prose).
+
+Written once, here, as data: `document()` is served at GET /api/v1/openapi.json. The codes come from the
+glossary (domain.codes, design section 4) and the tables' row figures from their definitions
+(domain.campaign_tables), so a code or a column added there is in the document at once. Tests keep it true:
+tests/test_openapi.py fails when a route of the app is missing here (or named here and missing in the app),
+and Schemathesis runs every operation against the live app with every check on (tests/test_api_schemathesis.py).
+
+Request bodies describe what the API accepts, including the strings a form sends (the PWA's outbox posts the
+survey form's fields as strings: "200", "true", ""). Responses describe exactly what it answers: objects list
+every property and allow no other, so a property added to an answer must be added here too.
+"""
+import copy
+from functools import lru_cache
+
+from config import Config
+from domain.casework.cases import KINDS as CASE_KINDS, STATUSES as CASE_STATUSES
+from domain.casework.leads import SOURCES as LEAD_SOURCES
+from domain.casework.referrals import STEP_LABELS
+from domain.casework.routing import DEPARTMENT_NAMES
+from domain.common import codes
+from domain.reporting.campaign_tables import TABLES
+from domain.reporting.tabledef import MONEY, PERCENT
+from domain.survey.flags import FLAGS
+from domain.survey.record import MAX_ITEMS, MAX_QUANTITY
+from models import MAIL_STATUSES, REFERRAL_STATUSES, ROLES
+
+JSON = "application/json"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv"
+
+MAX_ID = 10**18 - 1  # ids have at most 18 digits (app.RecordId): a longer one is a 404
+UUID_EXAMPLE = "2f1d6c1e-6b3a-4c55-9d7e-0d2b8f0c9a11"
+DIGITS = "[0-9]"  # never \d: Python's \d also matches other scripts' digits, which no date or amount parser reads
+
+
+# --- small builders -----------------------------------------------------------------------------------------
+
+
+def ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(properties, required=(), closed=True, **extra):
+    """An object schema. Answers are `closed` (every property listed, no other); request bodies are open, since
+    the API ignores properties it does not know."""
+    schema = {"type": "object", "properties": properties, **extra}
+    if required:
+        schema["required"] = list(required)
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def answer(properties):
+    """An answer's object: every property is always there."""
+    return obj(properties, required=properties)
+
+
+def enum(values, description=None):
+    schema = {"type": "string", "enum": list(values)}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def nullable(schema):
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def text(max_length, required=False):
+    """Text as the API reads it: trimmed; `required` text has a character other than whitespace."""
+    if required:
+        return {"type": "string", "maxLength": max_length, "pattern": r"\S"}
+    return {"type": ["string", "null"], "maxLength": max_length}
+
+
+def code_or_default(values, default):
+    """A code whose absence (null or "") means `default`."""
+    return {"anyOf": [enum(values), {"type": "null"}, {"const": ""}], "description": f"default `{default}`"}
+
+
+def labelled(mapping):
+    return "; ".join(f"`{code}` {label}" for code, label in mapping.items())
+
+
+COUNT = {"type": "integer", "minimum": 0}
+MONEY_OUT = {"type": "string", "pattern": f"^{DIGITS}+\\.{DIGITS}{{2}}$", "description": "yuan, two decimals"}
+DATE = {"type": "string", "format": "date"}
+DATETIME = {"type": "string", "format": "date-time", "description": "with the offset +08:00"}
+# Some answers give Shanghai wall-clock time without an offset (as docs/api.md shows them).
+LOCAL_DATETIME = {"type": "string", "pattern": f"^{DIGITS}{{4}}-{DIGITS}{{2}}-{DIGITS}{{2}}T{DIGITS}{{2}}:{DIGITS}{{2}}"
+                                                f":{DIGITS}{{2}}(\\.{DIGITS}{{1,6}})?$",
+                  "description": "Asia/Shanghai time, without an offset"}
+UUID = {"type": "string", "format": "uuid"}
+DEPARTMENT = enum(DEPARTMENT_NAMES, labelled(DEPARTMENT_NAMES))
+FLAG = enum(FLAGS, labelled({code: label for code, (label, _) in FLAGS.items()}))
+
+# What the API reads as money: a number or a string of yuan with at most two decimals, 0 to 100,000,000.
+MONEY_IN = {"anyOf": [
+    {"type": "number", "minimum": 0, "maximum": 100000000, "multipleOf": 0.01},
+    {"type": "string", "pattern": f"^(100000000(\\.0{{1,2}})?|{DIGITS}{{1,8}}(\\.{DIGITS}{{1,2}})?)$"},
+    {"type": "null"}, {"const": ""},
+], "description": "yuan, at most two decimals, 0 to 100,000,000 (null or \"\": 0)"}
+# Yes/no as JSON, or as a form sends it; null or "" is no (or, where nullable, not seen).
+BOOLEAN_IN = {"anyOf": [{"type": "boolean"}, {"type": "null"},
+                        {"enum": ["", "true", "false", "1", "0", "yes", "no", "on", "off", "是", "否"]}]}
+COUNT_IN = {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 1000000},
+                      {"type": "string", "pattern": f"^0*({DIGITS}{{1,6}}|1000000)$"}, {"type": "null"}, {"const": ""}],
+            "description": "a whole number, 0 to 1,000,000 (null or \"\": 0)"}
+PITCHED_PRODUCTS_IN = {"anyOf": [{"type": "array", "items": enum(codes.PRODUCTS)}, enum(codes.PRODUCTS),
+                                {"type": "null"}, {"const": ""}],
+                      "description": "the product codes pitched at the training (one code or a list)"}
+DAY_IN = {"type": "string", "format": "date", "description": "YYYY-MM-DD, not after today (Asia/Shanghai)"}
+
+
+# --- survey records (design section 8) -------------------------------------------------------------------
+
+
+def survey_schemas():
+    training_in = obj({
+        "institution": text(200), "institution_phone": text(40),
+        "trainer_identity": code_or_default(codes.TRAINER_IDENTITIES, "unknown"),
+        "mode": enum(codes.MODES, labelled(codes.MODES)),
+        "date": {"anyOf": [DAY_IN, {"type": "null"}, {"const": ""}]},
+        "fee": MONEY_IN, "content": text(500),
+        "products_pitched": BOOLEAN_IN, "engineering_solicited": BOOLEAN_IN,
+        "institution_nature": code_or_default(codes.INSTITUTION_NATURES, "unknown"),
+        "pitched_products": PITCHED_PRODUCTS_IN,
+    }, required=["mode"], closed=False)
+    purchase_in = obj({
+        "product": enum(codes.PRODUCTS, labelled(codes.PRODUCTS)),
+        "quantity": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
+                               {"type": "string", "pattern": f"^0*([1-9]{DIGITS}{{0,4}}|100000)$"}]},
+        "amount": MONEY_IN,
+        "channel": enum(codes.CHANNELS, labelled(codes.CHANNELS)),
+        "training": {"anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_ITEMS - 1},
+                               {"type": "string", "pattern": f"^{DIGITS}{{1,2}}$"}, {"type": "null"}, {"const": ""}],
+                     "description": "the index of the training of this record it was bought at; with channel "
+                                    "`training` and null, the record's only training"},
+        **{name: BOOLEAN_IN for name in codes.PRODUCT_CHECKS},
+    }, required=["product", "quantity", "channel"], closed=False)
+    record_in = obj({
+        "client_uuid": {**UUID, "description": "made on the device: the record's identity for retries"},
+        "community": {"type": "string", "pattern": r"\S", "description": "a 居委 code in the caller's scope"},
+        "unit": obj({"type": enum(codes.UNIT_TYPES, labelled(codes.UNIT_TYPES)), "address": text(200, required=True),
+                     "name": text(100)}, required=["type", "address"], closed=False),
+        "visited_at": {"type": "string", "anyOf": [
+            {"format": "date-time"},
+            {"pattern": f"^{DIGITS}{{4}}-{DIGITS}{{2}}-{DIGITS}{{2}}T{DIGITS}{{2}}:{DIGITS}{{2}}(:{DIGITS}{{2}})?$"}],
+            "description": "ISO 8601; without an offset, Shanghai time; between 2000 and now"},
+        "outcome": enum(codes.OUTCOMES, labelled(codes.OUTCOMES)),
+        "trainings": {"type": ["array", "null"], "maxItems": MAX_ITEMS, "items": ref("TrainingInput")},
+        "purchases": {"type": ["array", "null"], "maxItems": MAX_ITEMS, "items": ref("PurchaseInput")},
+        "note": text(2000),
+    }, required=["client_uuid", "community", "unit", "visited_at", "outcome"], closed=False,
+        # A unit where nobody was home, or that refused, has no trainings or purchases to record.
+        **{"if": {"properties": {"outcome": {"enum": ["absent", "refused"]}}, "required": ["outcome"]},
+           "then": {"properties": {"trainings": {"maxItems": 0}, "purchases": {"maxItems": 0}}}})
+    correction_in = {"allOf": [ref("SurveyRecordInput"), obj({
+        "correction_id": {**UUID, "description": "made on the device for this correction: applied once"},
+        "client_uuid": {**UUID, "description": "the stored record's own client_uuid"},
+    }, required=["correction_id"], closed=False)]}
+
+    training = answer({
+        "institution": {"type": "string"}, "institution_phone": {"type": "string"},
+        "trainer_identity": enum(codes.TRAINER_IDENTITIES), "mode": enum(codes.MODES), "date": nullable(DATE),
+        "fee": MONEY_OUT, "content": {"type": "string"}, "products_pitched": {"type": "boolean"},
+        "engineering_solicited": {"type": "boolean"}, "institution_nature": enum(codes.INSTITUTION_NATURES),
+        "pitched_products": {"type": "array", "items": enum(codes.PRODUCTS)},
+        "flags": {"type": "array", "items": FLAG}, "suspect": {"type": "boolean"},
+    })
+    purchase = answer({
+        "product": enum(codes.PRODUCTS), "quantity": {"type": "integer", "minimum": 1}, "amount": MONEY_OUT,
+        "channel": enum(codes.CHANNELS), "training": {"type": ["integer", "null"], "minimum": 0},
+        **{name: {"type": ["boolean", "null"]} for name in codes.PRODUCT_CHECKS},
+    })
+    record = answer({
+        "id": {"type": "integer"}, "client_uuid": UUID, "community": {"type": "string"},
+        "unit": answer({"id": {"type": "integer"}, "type": enum(codes.UNIT_TYPES), "address": {"type": "string"},
+                        "name": {"type": ["string", "null"]}}),
+        "visited_at": DATETIME, "outcome": enum(codes.OUTCOMES),
+        "trainings": {"type": "array", "items": ref("Training")},
+        "purchases": {"type": "array", "items": ref("Purchase")},
+        "note": {"type": ["string", "null"]}, "suspect": {"type": "boolean"},
+        "surveyor": {"type": ["integer", "null"]}, "created_at": DATETIME, "updated_at": DATETIME,
+    })
+    return {"TrainingInput": training_in, "PurchaseInput": purchase_in, "SurveyRecordInput": record_in,
+            "SurveyCorrectionInput": correction_in, "Training": training, "Purchase": purchase,
+            "SurveyRecord": record}
+
+
+# --- cases, referrals and leads (design section 9) --------------------------------------------------------
+
+
+def case_schemas():
+    event = answer({"action": enum(REFERRAL_STATUSES), "at": LOCAL_DATETIME, "note": {"type": "string"}})
+    referral = answer({
+        "id": {"type": "integer"}, "department": DEPARTMENT, "lead": {"type": "boolean"},
+        "status": enum(REFERRAL_STATUSES, labelled(REFERRAL_STATUSES)), "due": nullable(DATE),
+        "referred_at": LOCAL_DATETIME, "case_opened": {"type": "boolean"}, "fine": MONEY_OUT,
+        "history": {"type": "array", "items": ref("ReferralEvent")},
+    })
+    summary_properties = {
+        "id": {"type": "integer"}, "kind": enum(CASE_KINDS, labelled(CASE_KINDS)), "title": {"type": "string"},
+        "nature": enum(codes.INSTITUTION_NATURES), "flags": {"type": "array", "items": FLAG},
+        "streets": {"type": "array", "items": {"type": "string"}, "description": "street names"},
+        "communities": {"type": "array", "items": {"type": "string"}, "description": "居委 names"},
+        "important": {"type": "boolean"}, "escalated": {"type": "boolean"},
+        "status": enum(CASE_STATUSES, labelled(CASE_STATUSES)), "overdue": {"type": "boolean"},
+        "published": {"type": "boolean"}, "referrals": {"type": "array", "items": ref("Referral")},
+    }
+    mention = answer({
+        "kind": enum(("training", "report", "lead")), "id": {"type": "integer"}, "name": {"type": "string"},
+        "phone": {"type": "string", "description": "digits only"}, "community": {"type": ["string", "null"]},
+        "street": {"type": ["string", "null"]}, "place": {"type": ["string", "null"]},
+        "at": nullable(LOCAL_DATETIME), "flags": {"type": "array", "items": FLAG}, "suspect": {"type": "boolean"},
+        "ref": {"type": ["string", "null"], "description": "a report's number, a lead's source or the unit's name"},
+    })
+    proposal = answer({"department": DEPARTMENT, "lead": {"type": "boolean"}, "reason": {"type": "string"}})
+    case = answer({**summary_properties, "mentions": {"type": "array", "items": ref("Mention")},
+                   "proposed": {"type": "array", "items": ref("Proposal"),
+                                "description": "the plan's departments, lead first (empty for who cannot refer)"}})
+    referral_in = obj({
+        "departments": {"anyOf": [{"type": "array", "minItems": 1, "items": DEPARTMENT}, DEPARTMENT]},
+        "lead": {"anyOf": [DEPARTMENT, {"type": "null"}, {"const": ""}],
+                 "description": "one of `departments`; default the only one"},
+        "due": {"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}, {"const": ""}],
+                "description": "from today to a year ahead; default REFERRAL_DUE_WORKING_DAYS working days"},
+        "note": {"type": ["string", "null"], "maxLength": 1000},
+    }, required=["departments"], closed=False)
+    step_in = obj({
+        "status": enum(STEP_LABELS, labelled(STEP_LABELS)),
+        "note": {"type": ["string", "null"], "maxLength": 1000,
+                 "description": "required for `unfounded` and `returned`"},
+        "case_opened": {**BOOLEAN_IN, "description": "only with `penalised`"},
+        "fine": {**MONEY_IN, "description": "only with `penalised`"},
+    }, required=["status"], closed=False)
+    lead_in = obj({
+        "client_uuid": UUID, "source": enum(LEAD_SOURCES, labelled(LEAD_SOURCES)),
+        "community": {"type": ["string", "null"], "description": "a 居委 code in the caller's scope"},
+        "street": {"type": ["string", "null"], "description": "a 街镇 code in the caller's scope"},
+        "institution": text(200), "institution_phone": text(40),
+        "institution_nature": code_or_default(codes.INSTITUTION_NATURES, "unknown"),
+        "url": {"anyOf": [{"type": "string", "maxLength": 500, "pattern": "^https?://"}, {"type": "null"},
+                          {"const": ""}]},
+        "description": text(2000, required=True),
+        "mode": code_or_default(codes.MODES, "other"),
+        "trainer_identity": code_or_default(codes.TRAINER_IDENTITIES, "unknown"),
+        "fee": MONEY_IN, "products_pitched": BOOLEAN_IN, "engineering_solicited": BOOLEAN_IN,
+        "pitched_products": PITCHED_PRODUCTS_IN,
+    }, required=["client_uuid", "source", "description"], closed=False)
+    lead = answer({
+        "id": {"type": "integer"}, "client_uuid": UUID, "source": enum(LEAD_SOURCES),
+        "community": {"type": ["string", "null"]}, "street": {"type": ["string", "null"]},
+        "institution": {"type": "string"}, "institution_phone": {"type": "string"},
+        "institution_nature": enum(codes.INSTITUTION_NATURES), "url": {"type": "string"},
+        "description": {"type": "string"}, "mode": enum(codes.MODES),
+        "trainer_identity": enum(codes.TRAINER_IDENTITIES),
+        "fee": MONEY_OUT, "products_pitched": {"type": "boolean"}, "engineering_solicited": {"type": "boolean"},
+        "pitched_products": {"type": "array", "items": enum(codes.PRODUCTS)},
+        "flags": {"type": "array", "items": FLAG}, "suspect": {"type": "boolean"},
+        "department": {"anyOf": [DEPARTMENT, {"type": "null"}], "description": "the department that logged it"},
+        "created_at": DATETIME,
+    })
+    return {"ReferralEvent": event, "Referral": referral, "CaseSummary": answer(summary_properties),
+            "Mention": mention, "Proposal": proposal, "Case": case, "ReferralInput": referral_in,
+            "ReferralStepInput": step_in, "LeadInput": lead_in, "Lead": lead}
+
+
+# --- 附件1-3, their entries and submissions (design sections 6, 8 and 10) -----------------------------------
+
+# The properties that say which row a table's row is (its figures follow, from the definition's columns).
+ROW_IDENTITY = {
+    1: {"code": {"type": "string"}, "name": {"type": "string"}},
+    2: {"department": DEPARTMENT, "channel": enum(codes.SPOT_CHECK_CHANNELS), "product": enum(codes.PRODUCTS)},
+    3: {"code": {"type": "string"}, "name": {"type": "string"}, "kind": enum(("street", "department"))},
+}
+
+
+def figure(column):
+    if column.type == MONEY:
+        return MONEY_OUT
+    if column.type == PERCENT:
+        return {"type": ["string", "null"], "pattern": f"^{DIGITS}+\\.{DIGITS}$",
+                "description": "per cent, one decimal; null without a base"}
+    return COUNT
+
+
+def table_schemas():
+    schemas = {}
+    for number, definition in sorted(TABLES.items()):
+        figures = {c.key: {**figure(c), "title": c.header} for c in definition.columns}
+        schemas[f"Table{number}Row"] = answer({**ROW_IDENTITY[number], **figures})
+        schemas[f"Table{number}Total"] = answer(copy.deepcopy(figures))
+        schemas[f"Table{number}"] = answer({
+            "table": {"const": number}, "as_of": DATE,
+            "rows": {"type": "array", "items": ref(f"Table{number}Row")}, "total": ref(f"Table{number}Total"),
+        }) | {"title": f"附件{number} {definition.name}"}
+    schemas["SpotCheckInput"] = obj({
+        "client_uuid": UUID, "department": {"type": "string", "pattern": r"\S",
+                                           "description": "the caller's department, responsible for the channel"},
+        "channel": enum(codes.SPOT_CHECK_CHANNELS, labelled(codes.SPOT_CHECK_CHANNELS)),
+        "product": enum(codes.PRODUCTS, labelled(codes.PRODUCTS)), "date": DAY_IN,
+        "batches": {**COUNT_IN, "description": "required: a whole number, 0 to 1,000,000"}, "failed": COUNT_IN,
+        "cases_opened": COUNT_IN, "fine": MONEY_IN,
+    }, required=["client_uuid", "department", "channel", "product", "date", "batches"], closed=False)
+    schemas["SpotCheck"] = answer({
+        "id": {"type": "integer"}, "client_uuid": UUID, "department": DEPARTMENT,
+        "channel": enum(codes.SPOT_CHECK_CHANNELS), "product": enum(codes.PRODUCTS), "date": DATE,
+        "batches": COUNT, "failed": COUNT, "cases_opened": COUNT, "fine": MONEY_OUT, "created_at": DATETIME,
+    })
+    schemas["ActionInput"] = obj({
+        "client_uuid": UUID, "org": {"type": "string", "pattern": r"\S",
+                                     "description": "the caller's street or department code"},
+        "date": DAY_IN, "inspectors": COUNT_IN,
+        "units_checked": {**COUNT_IN, "description": "a department's; a street's comes from its survey records"},
+        "publicity_events": COUNT_IN,
+    }, required=["client_uuid", "org", "date"], closed=False)
+    schemas["Action"] = answer({
+        "id": {"type": "integer"}, "client_uuid": UUID, "org": {"type": "string"}, "date": DATE,
+        "inspectors": COUNT, "units_checked": COUNT, "publicity_events": COUNT, "created_at": DATETIME,
+    })
+    schemas["SubmissionInput"] = obj({
+        "as_of": {**DAY_IN, "description": "the day the tables are frozen as of: 2000-01-01 to today"},
+        "client_uuid": {"anyOf": [UUID, {"type": "null"}, {"const": ""}]},
+    }, required=["as_of"], closed=False)
+    schemas["Submission"] = answer({
+        "id": {"type": "integer"}, "org": {"type": "string"}, "org_name": {"type": "string"}, "as_of": DATE,
+        "submitted_at": DATETIME, "submitted_by": {"type": "string"},
+        "tables": answer({str(n): nullable(ref(f"Table{n}")) for n in sorted(TABLES)}),
+    }) | {"description": "the frozen document, byte for byte as first answered"}
+    schemas["SubmissionSummary"] = answer({
+        "id": {"type": "integer"}, "org": {"type": "string"}, "org_name": {"type": "string"}, "as_of": DATE,
+        "submitted_at": DATETIME, "mail_status": enum(MAIL_STATUSES, labelled(MAIL_STATUSES)),
+    })
+    schemas["SubmissionChanges"] = answer({
+        "id": {"type": "integer"}, "previous": {"type": ["integer", "null"]},
+        "changes": {"type": "array", "items": answer({
+            "table": {"type": "integer", "enum": sorted(TABLES)}, "row": {"type": "string"},
+            "column": {"type": "string"}, "key": {"type": "string"},
+            "before": {"type": ["integer", "string", "null"]}, "after": {"type": ["integer", "string", "null"]},
+        })},
+    })
+    return schemas
+
+
+# --- errors ---------------------------------------------------------------------------------------------------
+
+
+def error(codes_, with_errors=False, **extra):
+    properties = {"error": enum(codes_), "message": {"type": "string", "description": "in Chinese, for people"}}
+    required = ["error", "message"]
+    if with_errors:
+        properties["errors"] = {"type": "object", "additionalProperties": {"type": "string"},
+                                "description": "the path of each wrong field (dotted, list items by index): "
+                                               "a message in Chinese"}
+    for name, schema in extra.items():
+        properties[name] = schema
+        required.append(name)
+    return obj(properties, required=required)
+
+
+ERROR_SCHEMAS = {
+    "BadRequest": error(("csrf", "invalid", "400"), with_errors=True),
+    "Unauthorized": error(("unauthorized",)),
+    "NotFound": error(("404",)),
+    "TooLarge": error(("413",)),
+    "Invalid": error(("invalid",), with_errors=True) | {"required": ["error", "message", "errors"]},
+}
+
+RESPONSES = {
+    "BadRequest": ("400: a session's CSRF token missing or stale (`csrf`: fetch /api/v1/csrf and send again), "
+                   "or text no database can store (a NUL character)", "BadRequest"),
+    "Unauthorized": ("Not logged in: no session and no token (or a revoked one)", "Unauthorized"),
+    "NotFound": ("No such record in the caller's scope, or not the caller's to use (never 403)", "NotFound"),
+    "TooLarge": ("The body is larger than 25 MB", "TooLarge"),
+    "Invalid": ("Refused, with a message per wrong field in `errors`", "Invalid"),
+}
+
+
+def json_body(schema, description):
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def responses(*common, **by_status):
+    """An operation's answers: `by_status` as {"200": (description, schema)}, `common` named errors."""
+    found = {status.lstrip("_"): json_body(schema, description) for status, (description, schema) in by_status.items()}
+    status_of = {"BadRequest": "400", "Unauthorized": "401", "NotFound": "404", "TooLarge": "413", "Invalid": "422"}
+    for name in ("BadRequest", "Unauthorized", "NotFound") + common:
+        found[status_of[name]] = {"$ref": f"#/components/responses/{name}"}
+    return dict(sorted(found.items()))
+
+
+def file_answer(media_type, description):
+    return {"description": description, "headers": {"Content-Disposition": {
+        "schema": {"type": "string"}, "description": "attachment, with the file's name"}},
+        "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}
+
+
+# --- parameters -----------------------------------------------------------------------------------------------
+
+
+def path_id(name, what):
+    return {"name": name, "in": "path", "required": True, "description": what,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+
+
+def query(name, schema, description):
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+TABLE_QUERY = [
+    query("as_of", {"type": "string",
+                     "anyOf": [{"format": "date", "pattern": "^(20[0-9]{2}|2100)-"}, {"maxLength": 0}]},
+          "the end of this day (Asia/Shanghai), 2000-01-01 to 2100-12-31; without it (or empty), today"),
+    query("street", {"type": "string"}, "the district only: one street's tables (404 for anyone else's)"),
+    query("department", {"type": "string"}, "the district only: one department's tables (404 for anyone else's)"),
+]
+TABLE_NUMBER = {"name": "table_number", "in": "path", "required": True, "description": "附件1, 2 or 3",
+                "schema": {"type": "integer", "enum": sorted(TABLES)}}
+SWITCH = {"type": "string", "enum": ["", "0", "1"]}
+
+
+# --- operations -----------------------------------------------------------------------------------------------
+
+SESSION_READ = {"sessionCookie": []}
+SESSION_WRITE = {"sessionCookie": [], "csrfToken": []}
+BEARER = {"bearerToken": []}
+
+
+def operation(operation_id, summary, answers, *, tag, write=False, body=None, parameters=(), description=None):
+    op = {"operationId": operation_id, "summary": summary, "tags": [tag], "responses": answers,
+          "security": [BEARER, SESSION_WRITE if write else SESSION_READ]}
+    if description:
+        op["description"] = description
+    if parameters:
+        op["parameters"] = list(parameters)
+    if body:
+        schema_name, example = body
+        op["requestBody"] = {"required": True, "content": {JSON: {"schema": ref(schema_name), "example": example}}}
+    return op
+
+
+SURVEY_EXAMPLE = {
+    "client_uuid": UUID_EXAMPLE, "community": "310105001001",
+    "unit": {"type": "shop", "address": "长宁路100号", "name": "某某便利店"},
+    "visited_at": "2023-03-20T10:15:00+08:00", "outcome": "surveyed",
+    "trainings": [{"institution": "上海某某消防培训中心", "institution_phone": "021-6000 0000",
+                   "trainer_identity": "firefighter", "mode": "door_to_door", "date": "2023-02-14", "fee": "200.00",
+                   "content": "灭火器使用", "products_pitched": True, "engineering_solicited": False}],
+    "purchases": [{"product": "fire_extinguisher", "quantity": 2, "amount": "560.00", "channel": "training",
+                   "training": 0, "ccc_mark": False, "id_label": None, "sample_available": True}],
+    "note": "",
+}
+
+
+def conflict(name, schema_name, description):
+    return (description, error(("conflict",), **{name: ref(schema_name)}))
+
+
+def paths():
+    record = ("the stored record", ref("SurveyRecord"))
+    survey_id = path_id("survey_id", "the record's id")
+    case_id = path_id("case_id", "the case's id")
+    submission_id = path_id("submission_id", "the submission's id")
+    table_doc = {"oneOf": [ref(f"Table{n}") for n in sorted(TABLES)]}
+    entry_conflict = "this client_uuid is stored with another body (never overwritten)"
+    return {
+        "/openapi.json": {"get": {
+            "operationId": "openapi", "summary": "This document", "tags": ["api"], "security": [],
+            "responses": {"200": json_body({"type": "object"}, "OpenAPI 3.1"),
+                          "400": {"$ref": "#/components/responses/BadRequest"}}}},
+        "/csrf": {"get": operation("csrf", "A fresh CSRF token for the session (the PWA)", responses(
+            _200=("the token", answer({"csrf_token": {"type": "string"}}))), tag="account")},
+        "/me": {"get": operation("me", "The logged-in user", responses(_200=("the user", answer({
+            "id": {"type": "integer"}, "username": {"type": "string"}, "role": enum(ROLES),
+            "org": {"type": ["string", "null"]}, "department": {"anyOf": [DEPARTMENT, {"type": "null"}]}}))),
+            tag="account")},
+        "/surveys": {"post": operation(
+            "createSurvey", "Store a survey record once per client_uuid", responses(
+                "TooLarge", "Invalid", _201=("stored", ref("SurveyRecord")),
+                _200=("already stored with this body (a retry): the stored record", ref("SurveyRecord")),
+                _409=conflict("record", "SurveyRecord", "this client_uuid is stored with another body")),
+            tag="surveys", write=True, body=("SurveyRecordInput", SURVEY_EXAMPLE))},
+        "/surveys/{survey_id}": {
+            "get": operation("getSurvey", "A stored record", responses(_200=record), tag="surveys",
+                             parameters=[survey_id]),
+            "put": operation(
+                "correctSurvey", "Correct a stored record (applied once per correction_id, audited)", responses(
+                    "TooLarge", "Invalid", _200=("the corrected record (or, sent again, the stored one)",
+                                                 ref("SurveyRecord")),
+                    _409=conflict("record", "SurveyRecord", "this correction_id was used with another body")),
+                tag="surveys", write=True, parameters=[survey_id],
+                body=("SurveyCorrectionInput", {**SURVEY_EXAMPLE,
+                                                "correction_id": "8c0f5a52-3f57-4c1e-9a57-5f3c1b0d2e77"})),
+        },
+        "/cases": {"get": operation(
+            "listCases", "The cases in the caller's scope", responses(
+                "Invalid", _200=("newest activity first", answer({"cases": {"type": "array",
+                                                                            "items": ref("CaseSummary")}}))),
+            tag="cases", parameters=[
+                query("status", {"type": "string", "enum": ["", *CASE_STATUSES]}, labelled(CASE_STATUSES)),
+                query("kind", {"type": "string", "enum": ["", *CASE_KINDS]}, labelled(CASE_KINDS)),
+                query("street", {"type": "string"}, "cases with a mention in this 街镇 (code)"),
+                query("important", SWITCH, "1: only 重要"), query("overdue", SWITCH, "1: only overdue"),
+                query("escalated", SWITCH, "1: only those a 居委 escalated and not yet referred")])},
+        "/cases/{case_id}": {"get": operation(
+            "getCase", "A case with its mentions, proposed departments and referrals",
+            responses(_200=("the case", ref("Case"))), tag="cases", parameters=[case_id])},
+        "/cases/{case_id}/referrals": {"post": operation(
+            "referCase", "Refer a case to departments (streets and the district)", responses(
+                "TooLarge", "Invalid", _201=("the case", ref("Case"))), tag="cases", write=True,
+            parameters=[case_id], body=("ReferralInput", {"departments": ["shichang", "xiaofang"], "lead": "shichang",
+                                                          "due": "2023-04-07", "note": "请依法查处"}))},
+        "/referrals/{referral_id}": {"patch": operation(
+            "workReferral", "A department's step on a referral made to it", responses(
+                "TooLarge", "Invalid", _200=("the referral with its history", ref("Referral"))), tag="cases",
+            write=True, parameters=[path_id("referral_id", "the referral's id")],
+            body=("ReferralStepInput", {"status": "penalised", "note": "已立案", "case_opened": True,
+                                        "fine": "5000.00"}))},
+        "/leads": {"post": operation(
+            "createLead", "Log a lead (streets, the district, departments)", responses(
+                "TooLarge", "Invalid", _201=("stored", ref("Lead")),
+                _200=("already stored with this body", ref("Lead")),
+                _409=conflict("lead", "Lead", entry_conflict)), tag="cases", write=True,
+            body=("LeadInput", {"client_uuid": "5b7c2d1e-6b3a-4c55-9d7e-0d2b8f0c9a11", "source": "online",
+                                "street": "310105001", "community": "", "institution": "安心消防科普服务社",
+                                "institution_phone": "13700003333", "institution_nature": "social_org",
+                                "url": "https://example.cn/shop/anxin", "description": "微信群里招揽社区消防培训，课后推销灭火毯",
+                                "mode": "gathering", "trainer_identity": "unknown", "fee": "0",
+                                "products_pitched": False, "engineering_solicited": False,
+                                "pitched_products": ["fire_blanket"]}))},
+        "/tables/{table_number}": {"get": operation(
+            "getTable", "附件1, 2 or 3 as of a day, the rows of the caller's scope", responses(
+                "Invalid", _200=("the table: its rows, then the total", table_doc)),
+            tag="tables", parameters=[TABLE_NUMBER, *TABLE_QUERY])},
+        "/tables/{table_number}.xlsx": {"get": operation(
+            "getTableWorkbook", "The table as a workbook", {**responses("Invalid"), "200": file_answer(
+                XLSX, "the workbook (附件1 with its 居委 and 问题清单 sheets)")},
+            tag="tables", parameters=[TABLE_NUMBER, *TABLE_QUERY])},
+        "/tables/{table_number}.csv": {"get": operation(
+            "getTableCsv", "The table as CSV (UTF-8 with a BOM)", {**responses("Invalid"), "200": file_answer(
+                CSV, "laid out like the workbook")}, tag="tables", parameters=[TABLE_NUMBER, *TABLE_QUERY])},
+        "/tables/all.xlsx": {"get": operation(
+            "getAllTablesWorkbook", "One workbook with every table of the caller's scope",
+            {**responses("Invalid"), "200": file_answer(XLSX, "the workbook")}, tag="tables",
+            parameters=TABLE_QUERY)},
+        "/spot-checks": {"post": operation(
+            "createSpotCheck", "附件2: a department's spot checks of a day", responses(
+                "TooLarge", "Invalid", _201=("stored", ref("SpotCheck")),
+                _200=("already stored with this body", ref("SpotCheck")),
+                _409=conflict("entry", "SpotCheck", entry_conflict)), tag="tables", write=True,
+            body=("SpotCheckInput", {"client_uuid": "6c1e2f1d-6b3a-4c55-9d7e-0d2b8f0c9a11", "department": "xiaofang",
+                                     "channel": "in_use", "product": "fire_extinguisher", "date": "2023-03-20",
+                                     "batches": 5, "failed": 2, "cases_opened": 1, "fine": "5000.00"}))},
+        "/actions": {"post": operation(
+            "createAction", "附件3: what a street or department did on a day", responses(
+                "TooLarge", "Invalid", _201=("stored", ref("Action")),
+                _200=("already stored with this body", ref("Action")),
+                _409=conflict("entry", "Action", entry_conflict)), tag="tables", write=True,
+            body=("ActionInput", {"client_uuid": "7d2f3a2e-6b3a-4c55-9d7e-0d2b8f0c9a11", "org": "310105001",
+                                  "date": "2023-03-20", "inspectors": 10, "units_checked": 0, "publicity_events": 1}))},
+        "/submissions": {
+            "post": operation(
+                "submitTables", "报送: freeze the caller's tables as of a day (streets and departments)",
+                {**responses("TooLarge", "Invalid",
+                             _409=conflict("submission", "SubmissionSummary",
+                                           "this client_uuid was used for another day"),
+                             _200=("already submitted with this client_uuid: the same bytes", ref("Submission"))),
+                 "201": {**json_body(ref("Submission"), "submitted"), "headers": {"Location": {
+                     "schema": {"type": "string"}, "description": "GET /api/v1/submissions/<id>"}}}},
+                tag="submissions", write=True,
+                body=("SubmissionInput", {"as_of": "2023-03-31",
+                                          "client_uuid": "9e3a4b3f-6b3a-4c55-9d7e-0d2b8f0c9a11"})),
+            "get": operation("listSubmissions", "The caller's org's submissions (the district: all)", responses(
+                _200=("newest first", answer({"submissions": {"type": "array", "items": ref("SubmissionSummary")}}))),
+                tag="submissions"),
+        },
+        "/submissions/{submission_id}": {"get": operation(
+            "getSubmission", "A submission's frozen JSON", responses(_200=("the frozen document", ref("Submission"))),
+            tag="submissions", parameters=[submission_id])},
+        "/submissions/{submission_id}.xlsx": {"get": operation(
+            "getSubmissionWorkbook", "A submission's frozen workbook",
+            {**responses(), "200": file_answer(XLSX, "the workbook, byte for byte")}, tag="submissions",
+            parameters=[submission_id])},
+        "/submissions/{submission_id}/changes": {"get": operation(
+            "getSubmissionChanges", "The cells that differ from the same org's previous submission",
+            responses(_200=("by row label and column header", ref("SubmissionChanges"))), tag="submissions",
+            parameters=[submission_id])},
+    }
+
+
+# Where the ids of an answer lead (OpenAPI links; Schemathesis' stateful phase follows them):
+# (path, method, status) → {link name: (operationId, {parameter: runtime expression})}.
+LINKS = {
+    ("/surveys", "post", "201"): {"GetSurvey": ("getSurvey", {"survey_id": "$response.body#/id"}),
+                                  "CorrectSurvey": ("correctSurvey", {"survey_id": "$response.body#/id"})},
+    ("/cases", "get", "200"): {"GetCase": ("getCase", {"case_id": "$response.body#/cases/0/id"})},
+    ("/cases/{case_id}", "get", "200"): {
+        "ReferCase": ("referCase", {"case_id": "$response.body#/id"}),
+        "WorkReferral": ("workReferral", {"referral_id": "$response.body#/referrals/0/id"})},
+    ("/cases/{case_id}/referrals", "post", "201"): {
+        "GetCase": ("getCase", {"case_id": "$response.body#/id"}),
+        "WorkReferral": ("workReferral", {"referral_id": "$response.body#/referrals/0/id"})},
+    **{(path, method, status): {
+        "GetSubmission": ("getSubmission", {"submission_id": f"$response.body#{pointer}"}),
+        "GetSubmissionWorkbook": ("getSubmissionWorkbook", {"submission_id": f"$response.body#{pointer}"}),
+        "GetSubmissionChanges": ("getSubmissionChanges", {"submission_id": f"$response.body#{pointer}"})}
+       for path, method, status, pointer in (("/submissions", "post", "201", "/id"),
+                                             ("/submissions", "get", "200", "/submissions/0/id"))},
+}
+
+
+def with_links(found):
+    for (path, method, status), links in LINKS.items():
+        found[path][method]["responses"][status]["links"] = {
+            name: {"operationId": target, "parameters": parameters} for name, (target, parameters) in links.items()}
+    return found
+
+
+@lru_cache(maxsize=1)
+def _document():
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "排摸通 (Paimo) API", "version": "1",
+            "description": "The JSON API of 排摸通. docs/api.md describes it in prose; design.md section 4 defines "
+                           "the codes. Every user sees only the records of its scope: anything else is 404. Text "
+                           "may not contain NUL (U+0000): any request carrying it is refused with 400.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "tags": [{"name": name} for name in ("api", "account", "surveys", "cases", "tables", "submissions")],
+        "paths": with_links(paths()),
+        "components": {
+            "schemas": {**survey_schemas(), **case_schemas(), **table_schemas(), **ERROR_SCHEMAS},
+            "responses": {name: json_body(ref(schema), description) for name, (description, schema)
+                          in RESPONSES.items()},
+            "securitySchemes": {
+                "bearerToken": {"type": "http", "scheme": "bearer",
+                                "description": "a token from `flask --app app issue-token USERNAME` or /profile"},
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": Config.SESSION_COOKIE_NAME,
+                                  "description": "the session of a login at /login (the PWA)"},
+                "csrfToken": {"type": "apiKey", "in": "header", "name": "X-CSRFToken",
+                              "description": "with the session, on every POST, PUT and PATCH: from GET /api/v1/csrf"},
+            },
+        },
+    }
+
+
+def document():
+    """The OpenAPI document (a fresh copy: callers may change theirs)."""
+    return copy.deepcopy(_document())

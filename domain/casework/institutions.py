@@ -1,0 +1,420 @@
+"""Suspect institutions and the problem list (问题清单), design sections 5 and 6.
+
+The mentions are the suspect trainings of units' latest records up to day D and the public reports
+received by D and not marked unfounded, anywhere in the district, fetched with one query. Two mentions are
+the same institution when their normalised names are equal or they share phone digits, transitively: a
+union-find over the identifiers "n:<name key>" and "p:<phone digits>" that each mention links together.
+The district's manual decisions apply on top: a merge joins two identifiers' groups, a split cuts the link
+a name and a phone make (a mention with both then stays with its name). Mentions are few (about 2% of
+units), so this part runs in Python.
+"""
+import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+
+from peewee import SQL, Case, Value, fn
+
+from domain.casework import referrals
+from domain.common import codes
+from domain.common.clock import end_of_day
+from domain.survey.latest import ranked_records
+from models import InstitutionDecision, Lead, Org, Purchase, Report, ReportEvent, Training, Unit, audit, db
+
+NO_NAME = "（未留机构名称）"
+SOURCES = {"training": "排摸", "report": "举报", "lead": "线索"}
+
+
+@dataclass
+class Mention:
+    kind: str  # "training" (of a unit's latest record), "report" or "lead"
+    id: int
+    name: str
+    key: str
+    phone: str
+    community: str
+    unit: int  # None unless a training
+    survey: int  # None unless a training
+    place: str  # the unit's address, the report's place or the lead's URL
+    amount_fen: int  # training or lead fee, or the report's amount
+    flags: str
+    identity: str
+    content: str
+    at: object
+    ref: str  # report number, lead source, or the unit's name
+    status: str  # report status ('' for trainings and leads)
+    street: str = None  # 街镇 code: the 居委's, or the one a report or lead was placed in without a 居委
+    suspect: bool = False
+    nature: str = "unknown"  # 机构性质 as recorded (trainings and leads)
+    products: list = field(default_factory=list)  # [(product, quantity, amount_fen)] bought at the training
+    group: str = ""
+    position: int = None  # the training's position in its record
+
+    def __post_init__(self):
+        if isinstance(self.at, str):  # SQLite hands back a UNION's timestamps as text
+            self.at = datetime.datetime.fromisoformat(self.at)
+        self.suspect = bool(self.suspect)
+
+    @property
+    def identifiers(self):
+        return ([f"n:{self.key}"] if self.key else []) + ([f"p:{self.phone}"] if self.phone else [])
+
+    @property
+    def anchor(self):
+        """What identifies this mention alone: its case when it names no identifiable institution."""
+        if self.kind == "training":
+            return f"t:{self.survey}.{self.position}"
+        return f"{self.kind[0]}:{self.id}"
+
+
+def reports_received(as_of):
+    """Reports received by the end of day `as_of` and not marked unfounded (不属实) by then.
+
+    A report's status on D is the status of its latest ReportEvent up to D ('new' when none yet); a report
+    whose status was never logged as events is taken at its current status.
+    """
+    eod = end_of_day(as_of)
+    status_then = (ReportEvent.select(ReportEvent.status)
+                   .where((ReportEvent.report == Report.id) & (ReportEvent.at < eod))
+                   .order_by(ReportEvent.at.desc(), ReportEvent.id.desc()).limit(1))
+    has_events = fn.EXISTS(ReportEvent.select(SQL("1")).where(ReportEvent.report == Report.id))
+    status = Case(None, [(has_events, fn.COALESCE(status_then, "new"))], Report.status)
+    return Report.select().where((Report.created_at < eod) & (status != "unfounded"))
+
+
+def mentions(as_of, with_products=True):
+    """Every mention up to day `as_of`, district-wide, in one UNION ALL query (plus one for the products bought
+    at trainings, which the counts of 附件1 do without):
+
+    - the suspect trainings of units' latest records, and those that only name an institution missing from
+      the approved list (待核实, design section 5);
+    - the reports received and not marked unfounded;
+    - the leads logged (issue 9).
+    """
+    latest = ranked_records(as_of)
+    c = latest.c
+    named = (Training.institution_key != "") | (Training.phone_digits != "")
+    trainings = (Training
+                 .select(Value("training").alias("kind"), Training.id, Training.institution.alias("name"),
+                         Training.institution_key.alias("key"), Training.phone_digits.alias("phone"),
+                         c.community_id.alias("community"), c.unit_id.alias("unit"), c.id.alias("survey"),
+                         Training.position, Unit.address.alias("place"), Training.fee_fen.alias("amount_fen"),
+                         Training.flags, Training.trainer_identity.alias("identity"), Training.content,
+                         c.visited_at.alias("at"), Unit.name.alias("ref"), Value("").alias("status"),
+                         SQL("NULL").alias("street"), Training.suspect, Training.institution_nature.alias("nature"))
+                 .join(latest, on=(Training.survey == c.id))
+                 .join(Unit, on=(c.unit_id == Unit.id))
+                 .where((c.rn == 1) & (c.outcome == "surveyed")
+                        & ((Training.suspect == True) | (named & Training.flags.contains("unapproved")))))  # noqa: E712
+    reports = (reports_received(as_of)
+               .select(Value("report"), Report.id, Report.institution, Report.institution_key, Report.phone_digits,
+                       Report.community, SQL("NULL"), SQL("NULL"), SQL("NULL"), Report.place, Report.amount_fen,
+                       Report.flags, Value(""), Report.description, Report.created_at, Report.number,
+                       Report.status, Report.street, Report.suspect, Value("unknown")))
+    leads = (Lead.select(Value("lead"), Lead.id, Lead.institution, Lead.institution_key, Lead.phone_digits,
+                         Lead.community, SQL("NULL"), SQL("NULL"), SQL("NULL"), Lead.url, Lead.fee_fen, Lead.flags,
+                         Lead.trainer_identity, Lead.description, Lead.created_at, Lead.source, Value(""),
+                         Lead.street, Lead.suspect, Lead.institution_nature)
+             .where(Lead.created_at < end_of_day(as_of)))
+    query = trainings.union_all(reports).union_all(leads).with_cte(latest)
+    found = [Mention(**row) for row in query.dicts()]
+    street_of = dict(Org.select(Org.code, Org.parent).where(Org.kind == "community").tuples())
+    for mention in found:
+        mention.street = street_of.get(mention.community) or mention.street
+    if not with_products:
+        return found
+
+    # All purchases at the trainings that are mentions are few; those of records that are no longer latest
+    # are dropped below. (Joining the ranked records again lets PostgreSQL pick a nested loop over the window.)
+    sold = (Purchase.select(Purchase.training, Purchase.product, Purchase.quantity, Purchase.amount_fen)
+            .join(Training, on=(Purchase.training == Training.id))
+            .where((Training.suspect == True) | Training.flags.contains("unapproved"))  # noqa: E712
+            .order_by(Purchase.id).tuples())
+    by_training = {}
+    for training, product, quantity, amount_fen in sold:
+        by_training.setdefault(training, []).append((product, quantity, amount_fen))
+    for mention in found:
+        if mention.kind == "training":
+            mention.products = by_training.get(mention.id, [])
+    return found
+
+
+class _UnionFind:
+    def __init__(self):
+        self.parent = {}
+
+    def add(self, item):
+        self.parent.setdefault(item, item)
+
+    def find(self, item):
+        root = item
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[item] != root:  # path compression
+            self.parent[item], item = root, self.parent[item]
+        return root
+
+    def union(self, a, b):
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            # The smaller identifier is the root, so a group's key is its smallest identifier ("n:" < "p:").
+            low, high = sorted((ra, rb))
+            self.parent[high] = low
+
+
+def match(found, decisions=None):
+    """Give each mention its institution key (the smallest identifier of its group); returns the mentions."""
+    decisions = list(InstitutionDecision.select()) if decisions is None else decisions
+    splits = {(d.key_a, d.key_b) for d in decisions if d.kind == "split"}
+    groups = _UnionFind()
+    for mention in found:
+        ids = mention.identifiers
+        if len(ids) == 2 and tuple(ids) in splits:
+            ids = ids[:1]  # the district said this phone is not this name's: the name wins
+        for item in ids:
+            groups.add(item)
+        if len(ids) == 2:
+            groups.union(*ids)
+        mention._ids = ids
+    for decision in decisions:
+        if decision.kind == "merge" and decision.key_a in groups.parent and decision.key_b in groups.parent:
+            groups.union(decision.key_a, decision.key_b)
+    for mention in found:
+        # A mention that names no identifiable institution is a case of its own (design section 9).
+        mention.group = groups.find(mention._ids[0]) if mention._ids else mention.anchor
+    return found
+
+
+def is_institution(group):
+    """Whether a group key is an institution's (an identifier) rather than a single unidentified mention's."""
+    return group[:2] in ("n:", "p:")
+
+
+# --- groups of mentions: the problem list's institutions, and the cases -----------------------------------
+
+KIND_OF_ANCHOR = {"t": "survey", "r": "report", "l": "lead"}
+KIND_TITLES = {"survey": "排摸发现（未留机构名称）", "report": "群众举报（未留机构名称）", "lead": "线索（未留机构名称）"}
+REFERRAL_OUTCOMES = (("penalised", "已查处"), ("to_police", "已移送公安"))
+
+
+@dataclass
+class Group:
+    """The mentions of one institution, or the single mention of a report, lead or suspect training that names
+    no identifiable institution, as of a day; with the referrals of its case by then (domain.referrals)."""
+
+    key: str
+    mentions: list
+    streets: list  # street names
+    communities: list  # 居委 names
+    referrals: list = field(default_factory=list)
+
+    @property
+    def is_institution(self):
+        return is_institution(self.key)
+
+    @property
+    def kind(self):
+        return "institution" if self.is_institution else KIND_OF_ANCHOR[self.key[0]]
+
+    @property
+    def anchors(self):
+        """What its case rows are anchored on: its identifiers, or its one mention's own anchor."""
+        return self.identifiers if self.is_institution else [self.key]
+
+    @property
+    def names(self):
+        return sorted({m.name.strip() for m in self.mentions if m.name.strip()})
+
+    @property
+    def name(self):
+        named = Counter(m.name.strip() for m in self.mentions if m.name.strip())
+        if named:
+            return min(named, key=lambda n: (-named[n], n))
+        if self.phones:
+            return f"{NO_NAME} 电话 {self.phones[0]}"
+        if self.is_institution:
+            # A case whose mentions have all gone (its record corrected, its report unfounded) keeps its anchor's
+            # name or phone: it is still a case, with its referrals (a 500 Schemathesis found).
+            kind, _, value = self.key.partition(":")
+            return value if kind == "n" else f"{NO_NAME} 电话 {value}"
+        return KIND_TITLES[self.kind]
+
+    @property
+    def phones(self):
+        return sorted({m.phone for m in self.mentions if m.phone})
+
+    @property
+    def identifiers(self):
+        return sorted({i for m in self.mentions for i in m.identifiers})
+
+    @property
+    def suspect(self):
+        """Suspect when any mention is; an institution only named without approval is 待核实 (design section 5)."""
+        return any(m.suspect for m in self.mentions)
+
+    @property
+    def nature_code(self):
+        """机构性质 as the surveys and leads recorded it (the most said, other than 不清楚)."""
+        said = Counter(m.nature for m in self.mentions if m.nature and m.nature != "unknown")
+        return min(said, key=lambda n: (-said[n], n)) if said else "unknown"
+
+    @property
+    def nature(self):
+        return codes.INSTITUTION_NATURES.get(self.nature_code, "不清楚")
+
+    @property
+    def identities(self):
+        found = {m.identity for m in self.mentions if m.identity}
+        return [label for code, label in codes.TRAINER_IDENTITIES.items() if code in found]
+
+    @property
+    def contents(self):
+        return sorted({m.content.strip() for m in self.mentions if m.kind == "training" and m.content.strip()})
+
+    @property
+    def products(self):
+        found = {product for m in self.mentions for product, _, _ in m.products}
+        return [label for code, label in codes.PRODUCTS.items() if code in found]
+
+    @property
+    def flags(self):
+        found = {flag for m in self.mentions for flag in m.flags.split()}
+        return [code for code in ("sells_products", "door_to_door_fee", "engineering", "impersonation", "unapproved")
+                if code in found]
+
+    @property
+    def units(self):
+        return len({m.unit for m in self.mentions if m.unit})
+
+    @property
+    def reports(self):
+        return [m for m in self.mentions if m.kind == "report"]
+
+    @property
+    def amount_fen(self):
+        """Fees of its trainings and leads, the amounts bought at its trainings and the amounts its reports name."""
+        return sum(m.amount_fen + sum(amount for _, _, amount in m.products) for m in self.mentions)
+
+    @property
+    def sources(self):
+        return [label for kind, label in SOURCES.items() if any(m.kind == kind for m in self.mentions)]
+
+    @property
+    def departments(self):
+        """移交部门: the departments its case was referred to."""
+        return sorted({r.department_name for r in self.referrals})
+
+    @property
+    def status(self):
+        """处置情况: the referrals' outcome, else how far its reports got, else waiting to be checked."""
+        if self.referrals:
+            statuses = {r.status for r in self.referrals}
+            for code, label in REFERRAL_OUTCOMES:
+                if code in statuses:
+                    return label
+            if statuses & {"referred", "accepted", "investigating"}:
+                return "已移交，处置中"
+            return "不属实" if "unfounded" in statuses else "已退回，待重新移交"
+        statuses = {m.status for m in self.mentions if m.kind == "report"}
+        for status, label in (("confirmed", "已核实"), ("checking", "核查中")):
+            if status in statuses:
+                return label
+        return "待核查" if self.suspect else "待核实"
+
+
+def groups(as_of, street=None, with_products=True):
+    """Every group of mentions up to day D (institutions and single unidentified mentions) with the referrals
+    of its case by D. For a street (an Org), only groups with mentions in it, described by those alone."""
+    found = match(mentions(as_of, with_products))
+    group_of = {}
+    for mention in found:
+        for item in mention.identifiers + [mention.anchor]:
+            group_of[item] = mention.group
+    orgs = {o.code: o for o in Org.select().where(Org.kind.in_(("street", "community")))}
+    if street is not None:
+        found = [m for m in found if m.street == street.code]
+    by_group = {}
+    for mention in found:
+        by_group.setdefault(mention.group, []).append(mention)
+    result = {key: Group(key=key, mentions=sorted(group, key=lambda m: (m.kind, str(m.at), m.id)),
+                         streets=sorted({orgs[m.street].name for m in group if m.street in orgs}),
+                         communities=sorted({orgs[m.community].name for m in group if m.community in orgs}))
+              for key, group in by_group.items()}
+    for state in referrals.states(as_of):
+        found_group = result.get(group_of.get(state.anchor))
+        if found_group is not None:
+            found_group.referrals.append(state)
+    return list(result.values())
+
+
+def problem_list(as_of, street=None):
+    """The problem list (问题清单) up to D: its suspect institutions, biggest first, then those only named
+    without approval (待核实). For a street (an Org), its institutions as its own mentions describe them."""
+    found = [g for g in groups(as_of, street) if g.is_institution]
+    found.sort(key=lambda g: (not g.suspect, -g.units, -len(g.mentions), -g.amount_fen, g.key))
+    return found
+
+
+def find_institution(as_of, key, street=None):
+    return next((i for i in problem_list(as_of, street) if i.key == key), None)
+
+
+# --- the district's merges and splits ------------------------------------------------------------------------
+
+
+class DecisionError(ValueError):
+    pass
+
+
+def merge(user, key_a, key_b, note=""):
+    """Treat the institutions holding identifiers key_a and key_b as one."""
+    if not key_a or not key_b or key_a == key_b:
+        raise DecisionError("请选择两个不同的机构")
+    return _decide(user, "merge", *sorted((key_a, key_b)), note)
+
+
+def split(user, name_id, phone_id, note=""):
+    """The phone `phone_id` ("p:…") does not make mentions named `name_id` ("n:…") the same institution."""
+    if not (name_id.startswith("n:") and phone_id.startswith("p:")):
+        raise DecisionError("拆分要指明一个机构名称和一个电话")
+    return _decide(user, "split", name_id, phone_id, note)
+
+
+def _decide(user, kind, key_a, key_b, note):
+    with db.atomic():
+        decision = InstitutionDecision.get_or_none(
+            (InstitutionDecision.kind == kind) & (InstitutionDecision.key_a == key_a)
+            & (InstitutionDecision.key_b == key_b))
+        if decision is None:
+            decision = InstitutionDecision.create(kind=kind, key_a=key_a, key_b=key_b, note=note, decided_by=user)
+            audit(user, kind, decision, f"{key_a} {key_b}")
+    return decision
+
+
+def undo(user, decision_id):
+    decision = InstitutionDecision.get_or_none(InstitutionDecision.id == decision_id)
+    if decision is None:
+        return False
+    with db.atomic():
+        audit(user, "undo_" + decision.kind, decision, f"{decision.key_a} {decision.key_b}")
+        decision.delete_instance()
+    return True
+
+
+def links(institution):
+    """The (name id, phone id) pairs that tie this institution's mentions together: what a split can cut."""
+    return sorted({tuple(m.identifiers) for m in institution.mentions if len(m.identifiers) == 2})
+
+
+def community_names():
+    return dict(Org.select(Org.code, Org.name).where(Org.kind == "community").tuples())
+
+
+def split_pairs():
+    """{(name id, phone id)} the district has split."""
+    return {(d.key_a, d.key_b) for d in InstitutionDecision.select().where(InstitutionDecision.kind == "split")}
+
+
+def decisions():
+    return list(InstitutionDecision.select().order_by(InstitutionDecision.decided_at.desc(),
+                                                      InstitutionDecision.id.desc()))
+

@@ -1,0 +1,143 @@
+"""Leads found by other means than a door-to-door visit (issue 9; design section 8): an online listing, a
+WeChat group, a registry, police information. The plan asks for 摸排 "通过线下、线上等多种方式" and names
+departments among those who look. A lead is a mention like any other: flagged like a survey training and
+matched into the problem list.
+
+Stored exactly once per `client_uuid`, like a survey record: the same body again returns the stored lead,
+another body under the same `client_uuid` is a conflict.
+"""
+from peewee import IntegrityError
+
+from domain.common import codes
+from domain.common.money import from_fen, to_fen
+from domain.common.normalise import institution_key, phone_digits
+from domain.org.permissions import sees_place, sees_whole_district, works_for_department
+from domain.survey import flags as red_flags
+from domain.survey.record import (
+    RecordErrors, parse_bool, parse_client_uuid, parse_code, parse_codes, parse_money, parse_text, record_fingerprint,
+)
+from domain.survey.store import is_approved_name
+from models import LEAD_SOURCES, Lead, Org, audit, db
+
+# Where a lead logged here can come from: not 排摸 (that is a survey record) nor a resident's own report.
+SOURCES = {code: label for code, label in LEAD_SOURCES.items() if code not in ("survey", "report")}
+MAX_DESCRIPTION = 2000
+
+
+class Conflict(Exception):
+    def __init__(self, lead):
+        super().__init__("client_uuid already stored with a different body")
+        self.lead = lead
+
+
+class LeadError(ValueError):
+    def __init__(self, errors):
+        super().__init__("；".join(errors.values()))
+        self.errors = dict(errors)
+
+
+def parse_lead(body):
+    """(lead, errors) from the API body or the phone form (both with the keys of design section 8)."""
+    errors = RecordErrors()
+    if not isinstance(body, dict):
+        errors.add("body", "请求内容应为 JSON 对象")
+        return None, errors
+    client_uuid = parse_client_uuid(body.get("client_uuid"), errors)
+    place = {key: "" if body.get(key) is None else body.get(key) for key in ("community", "street")}
+    for key, value in place.items():
+        if not isinstance(value, str):  # {} or false too: not silently "no place" (Schemathesis)
+            errors.add(key, "代码应为文字")
+            place[key] = ""
+    lead = {
+        "client_uuid": client_uuid,
+        "source": parse_code(body.get("source"), SOURCES, "source", errors, "线索来源"),
+        "community": place["community"].strip(),
+        "street": place["street"].strip(),
+        "institution": parse_text(body.get("institution"), "institution", errors, "机构名称", 200),
+        "institution_phone": parse_text(body.get("institution_phone"), "institution_phone", errors, "联系电话", 40),
+        "institution_nature": parse_code(body.get("institution_nature"), codes.INSTITUTION_NATURES,
+                                         "institution_nature", errors, "机构性质", default="unknown"),
+        "url": parse_text(body.get("url"), "url", errors, "网址", 500),
+        "description": parse_text(body.get("description"), "description", errors, "情况描述", MAX_DESCRIPTION,
+                                  required=True),
+        "mode": parse_code(body.get("mode"), codes.MODES, "mode", errors, "培训方式", default="other"),
+        "trainer_identity": parse_code(body.get("trainer_identity"), codes.TRAINER_IDENTITIES, "trainer_identity",
+                                       errors, "培训人员身份", default="unknown"),
+        "fee": parse_money(body.get("fee"), "fee", errors),
+        "products_pitched": parse_bool(body.get("products_pitched"), "products_pitched", errors, "是否推销产品"),
+        "engineering_solicited": parse_bool(body.get("engineering_solicited"), "engineering_solicited", errors,
+                                            "是否接洽消防工程"),
+        "pitched_products": parse_codes(body.get("pitched_products"), codes.PRODUCTS, "pitched_products", errors,
+                                        "推销的产品"),
+    }
+    if lead["url"] and not lead["url"].startswith(("http://", "https://")):
+        errors.add("url", "网址应以 http:// 或 https:// 开头")
+    if not (lead["institution"] or lead["institution_phone"] or lead["description"]):
+        errors.add("institution", "请至少填写机构名称、电话或情况描述之一")
+    return lead, errors
+
+
+def lead_flags(lead, is_approved=is_approved_name):
+    """The red flags of a lead, by the same rules as a survey training (design section 5)."""
+    return red_flags.training_flags(lead, [], 0, is_approved)
+
+
+def _place(user, lead):
+    """(community, street) of a lead: a 居委 or a 街镇 in the user's scope; a department's or the district's
+    lead may name any, or none (a district-wide lead)."""
+    community = Org.get_or_none((Org.code == lead["community"]) & (Org.kind == "community")) \
+        if lead["community"] else None
+    street = Org.get_or_none((Org.code == lead["street"]) & (Org.kind == "street")) if lead["street"] else None
+    if lead["community"] and community is None:
+        raise LeadError({"community": f"没有这个居委代码：{lead['community']}"})
+    if lead["street"] and street is None:
+        raise LeadError({"street": f"没有这个街镇代码：{lead['street']}"})
+    if community is not None:
+        street = community.parent
+    if works_for_department(user) or sees_whole_district(user):
+        return community, street  # they work district-wide: a lead may name no place at all
+    if street is None:
+        raise LeadError({"street": "请选择线索所在的街镇或居委"})
+    if not sees_place(user, community.code if community else None, street.code):
+        raise LeadError({"community" if community else "street": "这个地方不在您负责的范围内"})
+    return community, street
+
+
+def store_lead(user, lead):
+    """Store a cleaned lead once. Returns (lead row, created); raises Conflict or LeadError."""
+    fingerprint = record_fingerprint(lead)
+    existing = Lead.get_or_none(Lead.client_uuid == lead["client_uuid"])
+    if existing is None:
+        community, street = _place(user, lead)
+        flags = lead_flags(lead)
+        try:
+            with db.atomic():
+                row = Lead.create(
+                    client_uuid=lead["client_uuid"], source=lead["source"], community=community, street=street,
+                    logged_by=user, department=user.department_id, institution=lead["institution"],
+                    institution_key=institution_key(lead["institution"]),
+                    institution_phone=lead["institution_phone"], phone_digits=phone_digits(lead["institution_phone"]),
+                    institution_nature=lead["institution_nature"], url=lead["url"], description=lead["description"],
+                    mode=lead["mode"], trainer_identity=lead["trainer_identity"], fee_fen=to_fen(lead["fee"]),
+                    products_pitched=lead["products_pitched"], engineering_solicited=lead["engineering_solicited"],
+                    pitched_products=" ".join(lead["pitched_products"]), flags=" ".join(flags),
+                    suspect=red_flags.is_suspect(flags), body_hash=fingerprint)
+                audit(user, "create", row, lead["source"])
+            return row, True
+        except IntegrityError:
+            existing = Lead.get(Lead.client_uuid == lead["client_uuid"])
+    if existing.body_hash != fingerprint:
+        raise Conflict(existing)
+    return existing, False
+
+
+def lead_as_dict(lead):
+    return {
+        "id": lead.id, "client_uuid": lead.client_uuid, "source": lead.source, "community": lead.community_id,
+        "street": lead.street_id, "institution": lead.institution, "institution_phone": lead.institution_phone,
+        "institution_nature": lead.institution_nature, "url": lead.url, "description": lead.description,
+        "mode": lead.mode, "trainer_identity": lead.trainer_identity, "fee": str(from_fen(lead.fee_fen)),
+        "products_pitched": lead.products_pitched, "engineering_solicited": lead.engineering_solicited,
+        "pitched_products": lead.pitched_products.split(), "flags": lead.flags.split(), "suspect": lead.suspect,
+        "department": lead.department_id, "created_at": lead.created_at.isoformat() + "+08:00",
+    }

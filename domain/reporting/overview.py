@@ -1,0 +1,51 @@
+"""What a street or district office sees first: the 线索 waiting for it and the survey's progress, per 居委 for a
+street and per 街镇 for the district (issue 8, item 9). A few SQL aggregates, never a query per row."""
+from peewee import fn
+
+from domain.org.permissions import community_codes, scope, sees_whole_district
+from domain.survey.units import community_progress
+from models import Org, Report
+
+# The steps of the 线索 queue that wait for a street or district office, in the order they are worked.
+WAITING = ("new", "checking", "confirmed")
+COUNTS = ("total", "surveyed", "not_reached", "not_visited")
+
+
+def report_counts(user):
+    """{status: number of reports in the user's scope}, every status present."""
+    rows = scope(user, Report).select(Report.status, fn.COUNT(Report.id).alias("n")).group_by(Report.status)
+    found = {row["status"]: row["n"] for row in rows.dicts()}
+    return {status: int(found.get(status, 0)) for status in WAITING}
+
+
+def _new_reports_by(user, column):
+    rows = (scope(user, Report).select(column.alias("place"), fn.COUNT(Report.id).alias("n"))
+            .where(Report.status == "new").group_by(column).dicts())
+    return {row["place"]: int(row["n"]) for row in rows}
+
+
+def progress(user):
+    """Rows of (code, name, total, surveyed, not_reached, not_visited, new_reports): the street's 居委, or the
+    district's 街镇 (each the sum of its 居委)."""
+    per_community = community_progress(community_codes(user))
+    if not sees_whole_district(user):
+        new = _new_reports_by(user, Report.community)
+        return [{"code": row["community"].code, "name": row["community"].name,
+                 **{k: row[k] for k in COUNTS}, "new_reports": new.get(row["community"].code, 0)}
+                for row in per_community]
+    new = _new_reports_by(user, Report.street)
+    streets = {street.code: {"code": street.code, "name": street.name, **dict.fromkeys(COUNTS, 0),
+                             "new_reports": new.get(street.code, 0)}
+               for street in Org.select().where(Org.kind == "street").order_by(Org.code)}
+    for row in per_community:
+        street = streets.get(row["community"].parent_id)
+        if street is not None:
+            for key in COUNTS:
+                street[key] += row[key]
+    return list(streets.values())
+
+
+def unplaced_new_reports(user):
+    """New reports the office must place itself: of the street with no 居委 named, or (district) with no street."""
+    column = Report.street if sees_whole_district(user) else Report.community
+    return _new_reports_by(user, column).get(None, 0)

@@ -1,0 +1,326 @@
+"""Statistics tables as data (style.md, "A table is data"; design section 6).
+
+A table is one `Table`: its number and official name, who fills it in, its rows (and, for 附件1, a second
+level of detail rows: the 居委), and its `Column`s, each with a JSON key, a Chinese header, a type and a
+`source` that says how the figure is computed or entered. `compute(table, as_of, scope)` gives a
+`TableResult`, and the JSON (`as_json`), the pages, the workbooks, the CSV, the frozen submissions and the
+work summary all read that result and the columns of its definition, never a list of their own. A new
+column is one entry in a table's `columns`.
+
+Sources hand back contributions: (row key, detail key or None, value). A value is a number (summed over a
+row, a detail row and the total) or a dict {item: weight} whose distinct items are summed (so that one
+institution in two streets counts once in the total). Sources of one kind that read the same query (all of
+附件1's per-unit columns, all entered columns) are collected together, in one query, through the context's
+`once` cache. A `Derived` column is worked out from the other figures of its row after they are summed.
+"""
+import datetime
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal
+
+from domain.common.money import from_fen
+from models import Department, Org
+
+COUNT, MONEY, PERCENT = "count", "money", "percent"
+
+
+# --- definitions ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # JSON key (design section 8)
+    header: str  # Chinese header on screen, in the workbook and the CSV
+    source: object  # a Source (below), or a tuple of them whose contributions add up
+    type: str = COUNT  # COUNT (integer), MONEY (kept as integer fen, shown in yuan) or PERCENT
+    detail: bool = True  # also shown on the detail rows (附件1's 居委 rows)
+    width: int = 9  # workbook column width, in characters
+
+    @property
+    def field(self):
+        """Where a row keeps this figure: money as integer fen under `<key>_fen`, anything else under `key`."""
+        return f"{self.key}_fen" if self.type == MONEY else self.key
+
+    @property
+    def sources(self):
+        return self.source if isinstance(self.source, tuple) else (self.source,)
+
+
+@dataclass(frozen=True)
+class Table:
+    number: int
+    name: str  # the official name, after the district's name: 消防培训情况排摸统计表
+    filled_by: tuple  # the kinds of scope that fill it in: "street", "department" (the district sees all)
+    label_headers: tuple  # the headers of the label columns of a row: ("街镇",)
+    rows: object  # rows(scope) -> [Row]
+    columns: tuple
+    sheet: str  # the workbook sheet's name
+    code_header: str = ""  # the CSV's code column ("街镇代码"); none when empty
+    details: object = None  # details(rows) -> [Row] of the second level, or None
+    detail_label_headers: tuple = ()
+    detail_sheet: str = ""
+    detail_title: str = ""  # after the table's title: （分居委）
+    detail_code_header: str = ""
+    json_label: object = None  # json_label(a JSON row) -> its label in words (default: its "name")
+    label_widths: tuple = (16,)  # workbook widths of the label columns
+    detail_label_widths: tuple = (14, 16)
+
+    def applies_to(self, scope):
+        return scope.kind == "district" or scope.kind in self.filled_by
+
+    def column(self, key):
+        return next((c for c in self.columns if c.key == key), None)
+
+    def with_column(self, column, after=None):
+        """This table with one more column (at the end, or after the column `after`)."""
+        columns = list(self.columns)
+        at = len(columns) if after is None else [c.key for c in columns].index(after) + 1
+        columns.insert(at, column)
+        return replace(self, columns=tuple(columns))
+
+    def label_of(self, json_row):
+        """A JSON row's label in words, for the change view of submissions."""
+        return self.json_label(json_row) if self.json_label else str(json_row.get("name", ""))
+
+    @property
+    def detail_columns(self):
+        return tuple(c for c in self.columns if c.detail)
+
+
+@dataclass
+class Row:
+    key: object  # what contributions name it by (a 街镇 code; (department, channel, product) …)
+    labels: tuple  # what the label columns show
+    identity: dict  # the JSON keys that name it, before the figures
+    kind: str = ""  # "street" | "department" | "community" | ""
+    code: str = ""  # for the CSV's code column
+    parent: object = None  # a detail row's row key
+    figures: dict = field(default_factory=dict)  # by Column.field
+
+    def __getitem__(self, name):
+        return self.identity[name] if name in self.identity else self.figures[name]
+
+    @property
+    def name(self):
+        return self.labels[-1]
+
+
+# --- who a table is for ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose tables: the whole district, one 街镇 (an Org) or one department (a Department)."""
+
+    kind: str  # "district" | "street" | "department"
+    org: object = None
+
+    @property
+    def code(self):
+        return self.org.code if self.org is not None else ""
+
+    @property
+    def street(self):
+        return self.org if self.kind == "street" else None
+
+    @property
+    def department(self):
+        return self.org if self.kind == "department" else None
+
+    def filled_by(self, district):
+        """填报单位: 长宁区, 长宁区华阳路街道, or 长宁区消防救援支队 for 区消防救援支队."""
+        if self.kind == "street":
+            return district.name + self.org.name
+        if self.kind == "department":
+            return district.name + self.org.name.removeprefix("区")
+        return district.name
+
+    @property
+    def name(self):
+        return self.org.name if self.org is not None else ""
+
+
+def district_org():
+    """The district's Org (its name heads every table); a nameless stand-in before an org tree is loaded."""
+    return (Org.select().where(Org.kind == "district").order_by(Org.code).first()
+            or Org(code="", name="", kind="district"))
+
+
+def streets_in(scope):
+    if scope.kind == "street":
+        return [scope.org]
+    if scope.kind == "district":
+        return list(Org.select().where(Org.kind == "street").order_by(Org.code))
+    return []
+
+
+def departments_in(scope):
+    if scope.kind == "department":
+        return [scope.org]
+    if scope.kind == "district":
+        return list(Department.select().order_by(Department.code))
+    return []
+
+
+# --- sources ----------------------------------------------------------------------------------------------------
+
+
+class Source:
+    """How a column is computed. `collect(ctx, column)` returns [(row key, detail key or None, value)]."""
+
+    distinct = False  # values are {item: weight} dicts, counted once across rows
+
+    def collect(self, ctx, column):
+        raise NotImplementedError
+
+
+class Derived:
+    """A figure worked out from the other figures of the same row: `compute(figures) -> value or None`."""
+
+    def __init__(self, compute):
+        self.compute = compute
+
+
+def percent(part, whole):
+    """part / whole as a percentage with one decimal (None when whole is 0)."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+class Context:
+    """What sources see: the table, the day, the scope, the rows, and a cache for shared queries."""
+
+    def __init__(self, table, as_of, scope, rows, details):
+        self.table, self.as_of, self.scope, self.rows, self.details = table, as_of, scope, rows, details
+        self._cache = {}
+
+    def once(self, key, compute):
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def columns_with(self, source_type):
+        """The columns of this table fed (at least partly) by sources of `source_type`."""
+        return [c for c in self.table.columns if not isinstance(c.source, Derived)
+                and any(isinstance(s, source_type) for s in c.sources)]
+
+
+# --- computing a table ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class TableResult:
+    table: Table
+    as_of: datetime.date
+    scope: Scope
+    district: object
+    rows: list
+    details: list
+    total: dict
+
+    @property
+    def title(self):
+        return self.district.name + self.table.name
+
+    @property
+    def filled_by(self):
+        return self.scope.filled_by(self.district)
+
+    @property
+    def number(self):
+        return self.table.number
+
+    def as_json(self):
+        """The JSON of design section 8: rows (their identity, then the figures in column order) and total."""
+        return {"table": self.table.number, "as_of": self.as_of.isoformat(),
+                "rows": [{**row.identity, **json_figures(self.table.columns, row.figures)} for row in self.rows],
+                "total": json_figures(self.table.columns, self.total)}
+
+
+def compute(table, as_of, scope):
+    """`table` as of the end of day `as_of` for `scope`."""
+    rows = table.rows(scope)
+    details = table.details(rows) if table.details else []
+    ctx = Context(table, as_of, scope, rows, details)
+    by_row = {row.key: row for row in rows}
+    by_detail = {(d.parent, d.key): d for d in details}
+    total = {}
+    for column in table.columns:
+        if isinstance(column.source, Derived):
+            continue
+        distinct = any(s.distinct for s in column.sources)
+        empty = dict if distinct else int
+        for row in rows:
+            row.figures[column.field] = empty()
+        for detail in details:
+            detail.figures[column.field] = empty()
+        total[column.field] = empty()
+        for source in column.sources:
+            for row_key, detail_key, value in source.collect(ctx, column):
+                row = by_row.get(row_key)
+                if row is None:
+                    continue  # outside the table's scope
+                targets = [row.figures, total]
+                detail = by_detail.get((row_key, detail_key))
+                if detail is not None:
+                    targets.append(detail.figures)
+                for figures in targets:
+                    if distinct:
+                        figures[column.field].update(value)
+                    else:
+                        figures[column.field] += value
+        if distinct:
+            for figures in [r.figures for r in rows] + [d.figures for d in details] + [total]:
+                figures[column.field] = sum(figures[column.field].values())
+    for column in table.columns:
+        if isinstance(column.source, Derived):
+            for figures in [r.figures for r in rows] + [d.figures for d in details] + [total]:
+                figures[column.field] = column.source.compute(figures)
+    return TableResult(table=table, as_of=as_of, scope=scope, district=district_org(), rows=rows, details=details,
+                       total=total)
+
+
+# --- showing a figure -------------------------------------------------------------------------------------------
+
+
+def json_value(column, value):
+    """Counts as integers, money as a decimal string with two places, percentages as a string with one."""
+    if column.type == MONEY:
+        return str(from_fen(value))
+    if column.type == PERCENT:
+        return None if value is None else str(value)
+    return int(value)
+
+
+def json_figures(columns, figures):
+    return {c.key: json_value(c, figures[c.field]) for c in columns}
+
+
+def text_value(column, value):
+    """A figure as a page shows it: 1,234.00 for money, 12.5 for a percentage ("—" when there is none)."""
+    if column.type == MONEY:
+        return f"{from_fen(value):,.2f}"
+    if column.type == PERCENT:
+        return "—" if value is None else str(value)
+    return str(int(value))
+
+
+def csv_value(column, value):
+    if column.type == MONEY:
+        return str(from_fen(value))
+    if column.type == PERCENT:
+        return "" if value is None else str(value)
+    return str(int(value))
+
+
+def number_value(column, value):
+    """A figure as the workbook stores it: a number (None: an empty cell)."""
+    if column.type == MONEY:
+        return float(from_fen(value))
+    if column.type == PERCENT:
+        return None if value is None else float(value)
+    return int(value)
+
+
+def stated_day(day):
+    return f"{day.year}年{day.month}月{day.day}日"

@@ -1,0 +1,210 @@
+"""附件1 区消防培训情况排摸统计表 as of a day D, for the district or one street (design section 6), as a table
+definition (domain.tabledef) and the sources its columns read.
+
+Everything per unit happens in the database: each unit's latest record up to the end of day D is picked
+with a window function (domain.latest), and every `UnitFigure` column is one aggregate of a single query over
+those records, grouped by 居委. The engine then adds the ~200 居委 rows up into streets; institutions are
+counted over the few suspect mentions (domain.institutions), never looping over units.
+"""
+from peewee import JOIN, SQL, Case, Select, fn
+
+from domain.casework import institutions
+from domain.common.clock import end_of_day
+from domain.reporting.tabledef import MONEY, Column, Row, Scope, Source, Table, compute, streets_in
+from domain.survey.latest import ranked_records
+from models import Org, Purchase, Report, Survey, Training, Unit
+
+TABLE1_NAME = "消防培训情况排摸统计表"  # 附件1's official name, after the district's name
+
+
+def count_if(condition):
+    return fn.SUM(Case(None, [(condition, 1)], 0))
+
+
+class UnitRecords:
+    """What a `UnitFigure` expression can use: `c` (the columns of each unit's latest record, `c.rn == 1`
+    already applied), `surveyed` (its outcome is surveyed), `sold` (per record: quantity and amount_fen of the
+    purchases at a suspect training or from a door-to-door seller) and `fees` (per record: fee_fen of its
+    suspect trainings), both joined to surveyed records only."""
+
+    def __init__(self, latest):
+        self.latest = latest
+        self.c = latest.c
+        self.surveyed = self.c.outcome == "surveyed"
+        self.sold = (Purchase
+                     .select(Purchase.survey.alias("survey_id"), fn.SUM(Purchase.quantity).alias("quantity"),
+                             fn.SUM(Purchase.amount_fen).alias("amount_fen"))
+                     .join(Training, JOIN.LEFT_OUTER, on=(Purchase.training == Training.id))
+                     .where((Training.suspect == True) | (Purchase.channel == "door_to_door"))  # noqa: E712
+                     .group_by(Purchase.survey)
+                     .alias("sold"))
+        self.fees = (Training
+                     .select(Training.survey.alias("survey_id"), fn.SUM(Training.fee_fen).alias("fee_fen"))
+                     .where(Training.suspect == True)  # noqa: E712
+                     .group_by(Training.survey)
+                     .alias("fees"))
+
+
+class UnitFigure(Source):
+    """A sum over the units of a 居委, read from each unit's latest record: `expression(u)` is an SQL
+    aggregate over UnitRecords `u`. All UnitFigure columns of a table come from one query."""
+
+    def __init__(self, expression):
+        self.expression = expression
+
+    def collect(self, ctx, column):
+        per_community = ctx.once(UnitFigure, lambda: _unit_figures(ctx))
+        street_of = _street_of(ctx)
+        return [(street_of[code], code, int(values[column.key] or 0))
+                for code, values in per_community.items() if code in street_of]
+
+
+def unit_state_query(as_of, communities=None, columns=None):
+    """The bare SQL aggregate: per 居委, one figure per UnitFigure column (附件1's unless `columns` given)."""
+    columns = [c for c in (columns or TABLE1.columns) if isinstance(c.source, UnitFigure)]
+    u = UnitRecords(ranked_records(as_of, communities))
+    c = u.c
+    return (Select(from_list=[u.latest], columns=[c.community_id.alias("community")]
+                   + [column.source.expression(u).alias(column.key) for column in columns])
+            .join(u.sold, JOIN.LEFT_OUTER, on=((u.sold.c.survey_id == c.id) & u.surveyed))
+            .join(u.fees, JOIN.LEFT_OUTER, on=((u.fees.c.survey_id == c.id) & u.surveyed))
+            .where(c.rn == 1)
+            .group_by(c.community_id)
+            .with_cte(u.latest)
+            .bind(Survey._meta.database))
+
+
+def _unit_figures(ctx):
+    scope = None if ctx.scope.kind == "district" else [d.key for d in ctx.details]
+    columns = ctx.columns_with(UnitFigure)
+    return {row["community"]: row for row in unit_state_query(ctx.as_of, scope, columns).dicts()}
+
+
+def _street_of(ctx):
+    return ctx.once("street_of", lambda: {d.key: d.parent for d in ctx.details})
+
+
+class Communities(Source):
+    """居委数: the communities registered under the street."""
+
+    def collect(self, ctx, column):
+        return [(d.parent, d.key, 1) for d in ctx.details]
+
+
+class ReportsReceived(Source):
+    """群众举报线索: reports received by D and not marked unfounded, in the 居委 or placed only in the street."""
+
+    def collect(self, ctx, column):
+        in_community, in_street = _reports_located(ctx.as_of)
+        street_of = _street_of(ctx)
+        return ([(street_of[code], code, n) for code, n in in_community.items() if code in street_of]
+                + [(code, None, n) for code, n in in_street.items()])
+
+
+def _groups(ctx):
+    """The problem list's groups of mentions as of D (domain.casework.institutions), with the referrals of their
+    cases."""
+    return ctx.once("groups", lambda: institutions.groups(ctx.as_of, with_products=False))
+
+
+class Institutions(Source):
+    """涉及机构数: distinct institutions (design section 5) among the suspect trainings of surveyed units."""
+
+    distinct = True
+
+    def collect(self, ctx, column):
+        street_of = _street_of(ctx)
+        return [(street_of[m.community], m.community, {group.key: 1}) for group in _groups(ctx)
+                if group.is_institution for m in group.mentions
+                if m.kind == "training" and m.suspect and m.community in street_of]
+
+
+class ReferredCases(Source):
+    """已移交部门: distinct cases (of every kind) referred to at least one department by D; a case counts in
+    every 居委 and street it has a mention in."""
+
+    distinct = True
+
+    def collect(self, ctx, column):
+        street_of = _street_of(ctx)
+        return [(m.street, m.community if m.community in street_of else None, {group.key: 1})
+                for group in _groups(ctx) if group.referrals for m in group.mentions if m.street]
+
+
+# --- reports and referrals ------------------------------------------------------------------------------
+
+
+def _reports_located(as_of):
+    """({居委 code: reports}, {街镇 code: reports placed only in the street, with no 居委})."""
+    received = institutions.reports_received(as_of)
+    per_community = (received.select(Report.community, fn.COUNT(Report.id))
+                     .where(Report.community.is_null(False)).group_by(Report.community))
+    street_only = (received.select(Report.street, fn.COUNT(Report.id))
+                   .where(Report.community.is_null() & Report.street.is_null(False)).group_by(Report.street))
+    return dict(per_community.tuples()), dict(street_only.tuples())
+
+
+# --- 附件1 ----------------------------------------------------------------------------------------------
+
+
+def _street_rows(scope):
+    return [Row(key=s.code, labels=(s.name,), identity={"code": s.code, "name": s.name}, kind="street", code=s.code)
+            for s in streets_in(scope)]
+
+
+def _community_rows(rows):
+    names = {row.key: row.name for row in rows}
+    return [Row(key=o.code, labels=(names[o.parent_id], o.name), identity={"code": o.code, "name": o.name},
+                kind="community", code=o.code, parent=o.parent_id)
+            for o in Org.select().where((Org.kind == "community") & Org.parent.in_(list(names)))
+            .order_by(Org.parent, Org.code)]
+
+
+TABLE1 = Table(
+    number=1, name=TABLE1_NAME, filled_by=("street",), label_headers=("街镇",), code_header="街镇代码",
+    rows=_street_rows, details=_community_rows, detail_label_headers=("街镇", "居委"),
+    sheet="附件1（街镇）", detail_sheet="附件1（居委）", detail_title="（分居委）", detail_code_header="居委代码",
+    columns=(
+        Column("communities", "居委数", Communities(), detail=False),
+        Column("surveyed", "排摸单位数", UnitFigure(lambda u: count_if(u.surveyed))),
+        Column("households", "其中居民户", UnitFigure(lambda u: count_if(u.surveyed & (u.c.unit_type == "household")))),
+        Column("organisations", "其中单位", UnitFigure(lambda u: count_if(u.surveyed & (u.c.unit_type != "household")))),
+        Column("not_reached", "未遇或拒访", UnitFigure(lambda u: count_if(u.c.outcome.in_(("absent", "refused"))))),
+        Column("trained", "接受过消防培训", UnitFigure(lambda u: count_if(u.surveyed & (u.c.trained == True)))),  # noqa: E712
+        Column("suspect", "其中疑似冒牌培训", UnitFigure(lambda u: count_if(u.surveyed & (u.c.suspect == True)))),  # noqa: E712
+        Column("institutions", "涉及机构数", Institutions()),
+        Column("products", "兜售产品件数", UnitFigure(lambda u: fn.COALESCE(fn.SUM(u.sold.c.quantity), 0))),
+        Column("amount", "涉及金额（元）", UnitFigure(lambda u: fn.COALESCE(fn.SUM(u.sold.c.amount_fen), 0)
+                                                + fn.COALESCE(fn.SUM(u.fees.c.fee_fen), 0)), type=MONEY, width=12),
+        Column("reports", "群众举报线索", ReportsReceived()),
+        Column("referred", "已移交部门", ReferredCases()),
+    ),
+)
+
+
+def table1(as_of, street=None):
+    """附件1 as of day `as_of` for the district, or for one street (an Org of kind street)."""
+    return compute(TABLE1, as_of, Scope("street", street) if street else Scope("district"))
+
+
+def units_not_visited(as_of, communities=None):
+    """{居委 code: units laid out by the end of day `as_of` with no record up to then} (one query)."""
+    eod = end_of_day(as_of)
+    visited = Survey.select(SQL("1")).where((Survey.unit == Unit.id) & (Survey.visited_at < eod))
+    query = (Unit.select(Unit.community, fn.COUNT(Unit.id))
+             .where((Unit.created_at < eod) & ~fn.EXISTS(visited)).group_by(Unit.community))
+    if communities is not None:
+        query = query.where(Unit.community.in_(communities))
+    return dict(query.tuples())
+
+
+def with_progress(result):
+    """附件1's rows and 居委 rows given `not_visited` (units laid out and never visited by D) for the progress
+    charts; not a column of the table, so it is in no JSON, workbook or CSV."""
+    scope = None if result.scope.kind == "district" else [d.key for d in result.details]
+    counts = units_not_visited(result.as_of, scope)
+    for detail in result.details:
+        detail.figures["not_visited"] = counts.get(detail.key, 0)
+    for row in result.rows:
+        row.figures["not_visited"] = sum(d.figures["not_visited"] for d in result.details if d.parent == row.key)
+    return result
