@@ -10,46 +10,21 @@ from flask_login import current_user
 from blueprints.errors import error_response
 from blueprints.guard import requires
 from blueprints.tables import XLSX, json_answer
-from domain.common.clock import iso_day, today_local
+from domain.common.clock import today_local
 from domain.org.permissions import own_scope, scope
 from domain.reporting import submissions
 from domain.reporting.campaign import calendar, current_campaign
-from domain.reporting.entries import Conflict, NotYours, new_errors
+from domain.reporting.entries import Conflict, NotYours
 from domain.reporting.mail import send_submission
-from domain.survey.record import parse_client_uuid
 from models import MAIL_STATUSES, Submission, audit
 from templating import render
 
 bp = Blueprint("submissions", __name__)
 
 
-def parse_submission(body, today):
-    """(as_of, client_uuid, errors) of a submission: the day its tables are as of (not after today)."""
-    errors = new_errors()
-    if not isinstance(body, dict):
-        errors.add("body", "请求内容应为 JSON 对象")
-        return None, None, errors
-    value = body.get("as_of")
-    as_of = None
-    if value in (None, ""):
-        errors.add("as_of", "请填写统计日期")
-    else:
-        try:
-            as_of = iso_day(value)
-        except ValueError:
-            errors.add("as_of", "统计日期格式应为 YYYY-MM-DD，例如 2023-03-29")
-        else:
-            if as_of > today:
-                errors.add("as_of", "统计日期不能晚于今天")
-            elif as_of.year < 2000:
-                errors.add("as_of", "统计日期不正确")
-    client_uuid = parse_client_uuid(body.get("client_uuid"), errors, required=False)
-    return as_of, client_uuid, errors
-
-
 def _submit(body):
     """(status, submission or None, errors); mails the workbook after the commit when it is new."""
-    as_of, client_uuid, errors = parse_submission(body, today_local())
+    as_of, client_uuid, errors = submissions.parse_submission(body)
     if errors:
         return 422, None, errors
     mine = own_scope(current_user)

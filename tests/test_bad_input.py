@@ -4,7 +4,8 @@ import time
 
 import pytest
 
-from domain.survey.record import RecordErrors, parse_money, parse_record
+from domain.common.fields import RecordErrors, parse_money
+from domain.survey.record import parse_record
 from models import Survey
 from tests.conftest import COMMUNITY, survey_body
 

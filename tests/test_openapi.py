@@ -1,11 +1,13 @@
 """The API's document (domain/openapi.py, served at /api/v1/openapi.json) names every /api/v1 route of the app
 and nothing else, and is valid OpenAPI 3.1. Schemathesis then holds the app to it (test_api_schemathesis.py)."""
+import datetime
 import re
 import uuid
 
+import jsonschema_rs
 import schemathesis
 
-from domain.api.openapi import document
+from domain.api.openapi import REQUEST_SHAPES, document
 
 API = "/api/v1"
 UNSERVED_METHODS = {"HEAD", "OPTIONS"}  # answered by Flask itself for every route
@@ -144,3 +146,48 @@ def test_a_session_without_its_csrf_token_nobody_and_a_body_too_large_are_answer
     reply = client.post("/api/v1/surveys", data=huge, content_type="application/json", headers={"X-CSRFToken": csrf})
     assert conforms(reply, "/surveys", "post") == 413
     assert conforms(client.get("/api/v1/surveys/1?x=%00"), "/surveys/{survey_id}", "get") == 400
+
+
+# --- each request shape written once (issue 16) ----------------------------------------------------------------
+
+
+def request_bodies(doc):
+    """{schema name: example} of every operation that takes a body."""
+    return {op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]:
+            op["requestBody"]["content"]["application/json"]["example"]
+            for item in doc["paths"].values() for op in item.values() if "requestBody" in op}
+
+
+class NothingReferredYet:
+    def open_referral_to(self, department):
+        return None
+
+
+def test_every_request_body_is_described_by_the_shape_that_reads_it():
+    doc = document()
+    shapes = {shape.name: shape for shape in REQUEST_SHAPES}
+    assert set(request_bodies(doc)) == set(shapes)
+    for name, shape in shapes.items():
+        assert doc["components"]["schemas"][name] == shape.schema(), name
+
+
+def test_what_the_document_requires_is_what_the_reader_refuses_to_miss(app):
+    """Each documented example is read without an error; leaving out a field is an error at that field exactly
+    when the document says the body is then invalid: the reader and the document are one definition."""
+    doc = document()
+    with app.app_context():
+        for name, example in request_bodies(doc).items():
+            shape = next(shape for shape in REQUEST_SHAPES if shape.name == name)
+            valid = jsonschema_rs.validator_for({"components": doc["components"],
+                                                 "$ref": f"#/components/schemas/{name}"}).is_valid
+            if shape.extends is not None:  # its own fields are read apart from those of the shape it extends
+                example = {key: value for key, value in example.items() if key in shape.fields}
+                valid = jsonschema_rs.validator_for(shape.schema()["allOf"][1]).is_valid
+            context = {"now": datetime.datetime(2023, 3, 31, 12), "view": NothingReferredYet(), "due_days": 10}
+            _, errors = shape.read(example, **context)
+            assert not errors and valid(example), (name, errors)
+            for field in shape.fields:
+                body = {key: value for key, value in example.items() if key != field}
+                _, errors = shape.read(body, **context)
+                missed = any(path == field or path.startswith(field + ".") for path in errors)
+                assert missed == (not valid(body)), (name, field, errors)

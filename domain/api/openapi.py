@@ -14,16 +14,23 @@ import copy
 from functools import lru_cache
 
 from config import Config
-from domain.casework.cases import KINDS as CASE_KINDS, STATUSES as CASE_STATUSES
-from domain.casework.leads import SOURCES as LEAD_SOURCES
-from domain.casework.referrals import STEP_LABELS
-from domain.casework.routing import DEPARTMENT_NAMES
+from domain.casework.cases import DEPARTMENT, KINDS as CASE_KINDS, REFERRAL, STATUSES as CASE_STATUSES
+from domain.casework.leads import LEAD, SOURCES as LEAD_SOURCES
+from domain.casework.referrals import REFERRAL_STEP
 from domain.common import codes
+from domain.common.fields import DIGITS, UUID_SCHEMA as UUID, enum, labelled, schemas_of
+from domain.reporting.actions import ACTION
 from domain.reporting.campaign_tables import TABLES
+from domain.reporting.spot_checks import SPOT_CHECK
+from domain.reporting.submissions import SUBMISSION
 from domain.reporting.tabledef import MONEY, PERCENT
 from domain.survey.flags import FLAGS
-from domain.survey.record import MAX_ITEMS, MAX_QUANTITY
+from domain.survey.record import SURVEY_RECORD
+from domain.survey.store import CORRECTION
 from models import MAIL_STATUSES, REFERRAL_STATUSES, ROLES
+
+# Every request body the API reads, each defined once beside its rules: the document describes what the code reads.
+REQUEST_SHAPES = (SURVEY_RECORD, CORRECTION, REFERRAL, REFERRAL_STEP, LEAD, SPOT_CHECK, ACTION, SUBMISSION)
 
 JSON = "application/json"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -31,7 +38,6 @@ CSV = "text/csv"
 
 MAX_ID = 10**18 - 1  # ids have at most 18 digits (app.RecordId): a longer one is a 404
 UUID_EXAMPLE = "2f1d6c1e-6b3a-4c55-9d7e-0d2b8f0c9a11"
-DIGITS = "[0-9]"  # never \d: Python's \d also matches other scripts' digits, which no date or amount parser reads
 
 
 # --- small builders -----------------------------------------------------------------------------------------
@@ -57,31 +63,8 @@ def answer(properties):
     return obj(properties, required=properties)
 
 
-def enum(values, description=None):
-    schema = {"type": "string", "enum": list(values)}
-    if description:
-        schema["description"] = description
-    return schema
-
-
 def nullable(schema):
     return {"anyOf": [schema, {"type": "null"}]}
-
-
-def text(max_length, required=False):
-    """Text as the API reads it: trimmed; `required` text has a character other than whitespace."""
-    if required:
-        return {"type": "string", "maxLength": max_length, "pattern": r"\S"}
-    return {"type": ["string", "null"], "maxLength": max_length}
-
-
-def code_or_default(values, default):
-    """A code whose absence (null or "") means `default`."""
-    return {"anyOf": [enum(values), {"type": "null"}, {"const": ""}], "description": f"default `{default}`"}
-
-
-def labelled(mapping):
-    return "; ".join(f"`{code}` {label}" for code, label in mapping.items())
 
 
 COUNT = {"type": "integer", "minimum": 0}
@@ -92,76 +75,13 @@ DATETIME = {"type": "string", "format": "date-time", "description": "with the of
 LOCAL_DATETIME = {"type": "string", "pattern": f"^{DIGITS}{{4}}-{DIGITS}{{2}}-{DIGITS}{{2}}T{DIGITS}{{2}}:{DIGITS}{{2}}"
                                                 f":{DIGITS}{{2}}(\\.{DIGITS}{{1,6}})?$",
                   "description": "Asia/Shanghai time, without an offset"}
-UUID = {"type": "string", "format": "uuid"}
-DEPARTMENT = enum(DEPARTMENT_NAMES, labelled(DEPARTMENT_NAMES))
 FLAG = enum(FLAGS, labelled({code: label for code, (label, _) in FLAGS.items()}))
-
-# What the API reads as money: a number or a string of yuan with at most two decimals, 0 to 100,000,000.
-MONEY_IN = {"anyOf": [
-    {"type": "number", "minimum": 0, "maximum": 100000000, "multipleOf": 0.01},
-    {"type": "string", "pattern": f"^(100000000(\\.0{{1,2}})?|{DIGITS}{{1,8}}(\\.{DIGITS}{{1,2}})?)$"},
-    {"type": "null"}, {"const": ""},
-], "description": "yuan, at most two decimals, 0 to 100,000,000 (null or \"\": 0)"}
-# Yes/no as JSON, or as a form sends it; null or "" is no (or, where nullable, not seen).
-BOOLEAN_IN = {"anyOf": [{"type": "boolean"}, {"type": "null"},
-                        {"enum": ["", "true", "false", "1", "0", "yes", "no", "on", "off", "是", "否"]}]}
-COUNT_IN = {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 1000000},
-                      {"type": "string", "pattern": f"^0*({DIGITS}{{1,6}}|1000000)$"}, {"type": "null"}, {"const": ""}],
-            "description": "a whole number, 0 to 1,000,000 (null or \"\": 0)"}
-PITCHED_PRODUCTS_IN = {"anyOf": [{"type": "array", "items": enum(codes.PRODUCTS)}, enum(codes.PRODUCTS),
-                                {"type": "null"}, {"const": ""}],
-                      "description": "the product codes pitched at the training (one code or a list)"}
-DAY_IN = {"type": "string", "format": "date", "description": "YYYY-MM-DD, not after today (Asia/Shanghai)"}
 
 
 # --- survey records (design section 8) -------------------------------------------------------------------
 
 
 def survey_schemas():
-    training_in = obj({
-        "institution": text(200), "institution_phone": text(40),
-        "trainer_identity": code_or_default(codes.TRAINER_IDENTITIES, "unknown"),
-        "mode": enum(codes.MODES, labelled(codes.MODES)),
-        "date": {"anyOf": [DAY_IN, {"type": "null"}, {"const": ""}]},
-        "fee": MONEY_IN, "content": text(500),
-        "products_pitched": BOOLEAN_IN, "engineering_solicited": BOOLEAN_IN,
-        "institution_nature": code_or_default(codes.INSTITUTION_NATURES, "unknown"),
-        "pitched_products": PITCHED_PRODUCTS_IN,
-    }, required=["mode"], closed=False)
-    purchase_in = obj({
-        "product": enum(codes.PRODUCTS, labelled(codes.PRODUCTS)),
-        "quantity": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
-                               {"type": "string", "pattern": f"^0*([1-9]{DIGITS}{{0,4}}|100000)$"}]},
-        "amount": MONEY_IN,
-        "channel": enum(codes.CHANNELS, labelled(codes.CHANNELS)),
-        "training": {"anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_ITEMS - 1},
-                               {"type": "string", "pattern": f"^{DIGITS}{{1,2}}$"}, {"type": "null"}, {"const": ""}],
-                     "description": "the index of the training of this record it was bought at; with channel "
-                                    "`training` and null, the record's only training"},
-        **{name: BOOLEAN_IN for name in codes.PRODUCT_CHECKS},
-    }, required=["product", "quantity", "channel"], closed=False)
-    record_in = obj({
-        "client_uuid": {**UUID, "description": "made on the device: the record's identity for retries"},
-        "community": {"type": "string", "pattern": r"\S", "description": "a 居委 code in the caller's scope"},
-        "unit": obj({"type": enum(codes.UNIT_TYPES, labelled(codes.UNIT_TYPES)), "address": text(200, required=True),
-                     "name": text(100)}, required=["type", "address"], closed=False),
-        "visited_at": {"type": "string", "anyOf": [
-            {"format": "date-time"},
-            {"pattern": f"^{DIGITS}{{4}}-{DIGITS}{{2}}-{DIGITS}{{2}}T{DIGITS}{{2}}:{DIGITS}{{2}}(:{DIGITS}{{2}})?$"}],
-            "description": "ISO 8601; without an offset, Shanghai time; between 2000 and now"},
-        "outcome": enum(codes.OUTCOMES, labelled(codes.OUTCOMES)),
-        "trainings": {"type": ["array", "null"], "maxItems": MAX_ITEMS, "items": ref("TrainingInput")},
-        "purchases": {"type": ["array", "null"], "maxItems": MAX_ITEMS, "items": ref("PurchaseInput")},
-        "note": text(2000),
-    }, required=["client_uuid", "community", "unit", "visited_at", "outcome"], closed=False,
-        # A unit where nobody was home, or that refused, has no trainings or purchases to record.
-        **{"if": {"properties": {"outcome": {"enum": ["absent", "refused"]}}, "required": ["outcome"]},
-           "then": {"properties": {"trainings": {"maxItems": 0}, "purchases": {"maxItems": 0}}}})
-    correction_in = {"allOf": [ref("SurveyRecordInput"), obj({
-        "correction_id": {**UUID, "description": "made on the device for this correction: applied once"},
-        "client_uuid": {**UUID, "description": "the stored record's own client_uuid"},
-    }, required=["correction_id"], closed=False)]}
-
     training = answer({
         "institution": {"type": "string"}, "institution_phone": {"type": "string"},
         "trainer_identity": enum(codes.TRAINER_IDENTITIES), "mode": enum(codes.MODES), "date": nullable(DATE),
@@ -185,9 +105,7 @@ def survey_schemas():
         "note": {"type": ["string", "null"]}, "suspect": {"type": "boolean"},
         "surveyor": {"type": ["integer", "null"]}, "created_at": DATETIME, "updated_at": DATETIME,
     })
-    return {"TrainingInput": training_in, "PurchaseInput": purchase_in, "SurveyRecordInput": record_in,
-            "SurveyCorrectionInput": correction_in, "Training": training, "Purchase": purchase,
-            "SurveyRecord": record}
+    return {"Training": training, "Purchase": purchase, "SurveyRecord": record}
 
 
 # --- cases, referrals and leads (design section 9) --------------------------------------------------------
@@ -221,35 +139,6 @@ def case_schemas():
     case = answer({**summary_properties, "mentions": {"type": "array", "items": ref("Mention")},
                    "proposed": {"type": "array", "items": ref("Proposal"),
                                 "description": "the plan's departments, lead first (empty for who cannot refer)"}})
-    referral_in = obj({
-        "departments": {"anyOf": [{"type": "array", "minItems": 1, "items": DEPARTMENT}, DEPARTMENT]},
-        "lead": {"anyOf": [DEPARTMENT, {"type": "null"}, {"const": ""}],
-                 "description": "one of `departments`; default the only one"},
-        "due": {"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}, {"const": ""}],
-                "description": "from today to a year ahead; default REFERRAL_DUE_WORKING_DAYS working days"},
-        "note": {"type": ["string", "null"], "maxLength": 1000},
-    }, required=["departments"], closed=False)
-    step_in = obj({
-        "status": enum(STEP_LABELS, labelled(STEP_LABELS)),
-        "note": {"type": ["string", "null"], "maxLength": 1000,
-                 "description": "required for `unfounded` and `returned`"},
-        "case_opened": {**BOOLEAN_IN, "description": "only with `penalised`"},
-        "fine": {**MONEY_IN, "description": "only with `penalised`"},
-    }, required=["status"], closed=False)
-    lead_in = obj({
-        "client_uuid": UUID, "source": enum(LEAD_SOURCES, labelled(LEAD_SOURCES)),
-        "community": {"type": ["string", "null"], "description": "a 居委 code in the caller's scope"},
-        "street": {"type": ["string", "null"], "description": "a 街镇 code in the caller's scope"},
-        "institution": text(200), "institution_phone": text(40),
-        "institution_nature": code_or_default(codes.INSTITUTION_NATURES, "unknown"),
-        "url": {"anyOf": [{"type": "string", "maxLength": 500, "pattern": "^https?://"}, {"type": "null"},
-                          {"const": ""}]},
-        "description": text(2000, required=True),
-        "mode": code_or_default(codes.MODES, "other"),
-        "trainer_identity": code_or_default(codes.TRAINER_IDENTITIES, "unknown"),
-        "fee": MONEY_IN, "products_pitched": BOOLEAN_IN, "engineering_solicited": BOOLEAN_IN,
-        "pitched_products": PITCHED_PRODUCTS_IN,
-    }, required=["client_uuid", "source", "description"], closed=False)
     lead = answer({
         "id": {"type": "integer"}, "client_uuid": UUID, "source": enum(LEAD_SOURCES),
         "community": {"type": ["string", "null"]}, "street": {"type": ["string", "null"]},
@@ -264,8 +153,7 @@ def case_schemas():
         "created_at": DATETIME,
     })
     return {"ReferralEvent": event, "Referral": referral, "CaseSummary": answer(summary_properties),
-            "Mention": mention, "Proposal": proposal, "Case": case, "ReferralInput": referral_in,
-            "ReferralStepInput": step_in, "LeadInput": lead_in, "Lead": lead}
+            "Mention": mention, "Proposal": proposal, "Case": case, "Lead": lead}
 
 
 # --- 附件1-3, their entries and submissions (design sections 6, 8 and 10) -----------------------------------
@@ -297,34 +185,15 @@ def table_schemas():
             "table": {"const": number}, "as_of": DATE,
             "rows": {"type": "array", "items": ref(f"Table{number}Row")}, "total": ref(f"Table{number}Total"),
         }) | {"title": f"附件{number} {definition.name}"}
-    schemas["SpotCheckInput"] = obj({
-        "client_uuid": UUID, "department": {"type": "string", "pattern": r"\S",
-                                           "description": "the caller's department, responsible for the channel"},
-        "channel": enum(codes.SPOT_CHECK_CHANNELS, labelled(codes.SPOT_CHECK_CHANNELS)),
-        "product": enum(codes.PRODUCTS, labelled(codes.PRODUCTS)), "date": DAY_IN,
-        "batches": {**COUNT_IN, "description": "required: a whole number, 0 to 1,000,000"}, "failed": COUNT_IN,
-        "cases_opened": COUNT_IN, "fine": MONEY_IN,
-    }, required=["client_uuid", "department", "channel", "product", "date", "batches"], closed=False)
     schemas["SpotCheck"] = answer({
         "id": {"type": "integer"}, "client_uuid": UUID, "department": DEPARTMENT,
         "channel": enum(codes.SPOT_CHECK_CHANNELS), "product": enum(codes.PRODUCTS), "date": DATE,
         "batches": COUNT, "failed": COUNT, "cases_opened": COUNT, "fine": MONEY_OUT, "created_at": DATETIME,
     })
-    schemas["ActionInput"] = obj({
-        "client_uuid": UUID, "org": {"type": "string", "pattern": r"\S",
-                                     "description": "the caller's street or department code"},
-        "date": DAY_IN, "inspectors": COUNT_IN,
-        "units_checked": {**COUNT_IN, "description": "a department's; a street's comes from its survey records"},
-        "publicity_events": COUNT_IN,
-    }, required=["client_uuid", "org", "date"], closed=False)
     schemas["Action"] = answer({
         "id": {"type": "integer"}, "client_uuid": UUID, "org": {"type": "string"}, "date": DATE,
         "inspectors": COUNT, "units_checked": COUNT, "publicity_events": COUNT, "created_at": DATETIME,
     })
-    schemas["SubmissionInput"] = obj({
-        "as_of": {**DAY_IN, "description": "the day the tables are frozen as of: 2000-01-01 to today"},
-        "client_uuid": {"anyOf": [UUID, {"type": "null"}, {"const": ""}]},
-    }, required=["as_of"], closed=False)
     schemas["Submission"] = answer({
         "id": {"type": "integer"}, "org": {"type": "string"}, "org_name": {"type": "string"}, "as_of": DATE,
         "submitted_at": DATETIME, "submitted_by": {"type": "string"},
@@ -633,7 +502,8 @@ def _document():
         "tags": [{"name": name} for name in ("api", "account", "surveys", "cases", "tables", "submissions")],
         "paths": with_links(paths()),
         "components": {
-            "schemas": {**survey_schemas(), **case_schemas(), **table_schemas(), **ERROR_SCHEMAS},
+            "schemas": {**schemas_of(*REQUEST_SHAPES), **survey_schemas(), **case_schemas(), **table_schemas(),
+                        **ERROR_SCHEMAS},
             "responses": {name: json_body(ref(schema), description) for name, (description, schema)
                           in RESPONSES.items()},
             "securitySchemes": {

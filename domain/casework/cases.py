@@ -15,6 +15,7 @@ from peewee import fn
 from domain.casework import referrals as referral_steps, routing
 from domain.casework.institutions import Group, groups as all_groups
 from domain.common.clock import iso_day, now_local, today_local
+from domain.common.fields import Field, Note, Shape, absent_or, enum, labelled
 from domain.org.permissions import mentions_seen_by, sees_case, works_for_department
 from domain.public.privacy import mask_address
 from domain.survey.flags import FLAGS
@@ -359,43 +360,91 @@ def working_days_after(day, count):
     return day
 
 
-def parse_referral(values, view, today=None, due_days=DEFAULT_DUE_WORKING_DAYS):
-    """(department codes, lead code, due date, note) from the street's form or the API; CaseError if wrong."""
-    today = today or today_local()
-    errors = {}
-    chosen = values.get("departments") or []
-    chosen = [chosen] if isinstance(chosen, str) else chosen
-    known = {d.code for d in Department.select(Department.code)}
-    if not isinstance(chosen, list) or not chosen or any(not isinstance(c, str) or c not in known for c in chosen):
-        errors["departments"] = "请选择要移交的部门"
-        chosen = []
-    chosen = list(dict.fromkeys(chosen))
-    lead = values.get("lead") or (chosen[0] if len(chosen) == 1 else "")
-    if chosen and lead not in chosen:
-        errors["lead"] = "请从移交的部门中选一个牵头部门"
-    due_text = values.get("due")
-    due = working_days_after(today, due_days)
-    if due_text:
+class Departments(Field):
+    """The departments a case is referred to: codes of the department list, one or several."""
+
+    required = True
+
+    def read(self, value, path, errors, context, required):
+        chosen = [value] if isinstance(value, str) else (value or [])
+        known = {d.code for d in Department.select(Department.code)}
+        if not isinstance(chosen, list) or not chosen or any(not isinstance(c, str) or c not in known for c in chosen):
+            errors.add(path, "请选择要移交的部门")
+            return []
+        return list(dict.fromkeys(chosen))
+
+    def schema(self):
+        return {"anyOf": [{"type": "array", "minItems": 1, "items": DEPARTMENT}, DEPARTMENT]}
+
+
+class LeadDepartment(Field):
+    """The lead department (牵头): one of the departments referred to, the only one when there is one."""
+
+    def read(self, value, path, errors, context, required):
+        return value or ""
+
+    def schema(self):
+        return absent_or(DEPARTMENT)
+
+
+class DueDay(Field):
+    """A referral's due date: from today to a year ahead; absent, REFERRAL_DUE_WORKING_DAYS working days on."""
+
+    def read(self, value, path, errors, context, required):
+        if not value:
+            return None
         try:
-            due = iso_day(due_text)
+            due = iso_day(value)
         except ValueError:
-            errors["due"] = "办结期限格式应为 2023-04-10"
-        else:
-            if due < today or due > today + datetime.timedelta(days=366):
-                errors["due"] = "办结期限应在今天到一年之内"
-    note = values.get("note")
-    if note is not None and not isinstance(note, str):
-        errors["note"] = "移交说明应为文字"
-    note = " ".join(note.split()) if isinstance(note, str) else ""
-    if len(note) > MAX_NOTE:
-        errors["note"] = f"移交说明最多 {MAX_NOTE} 字"
-    already = [c for c in chosen if view.open_referral_to(c)]
+            errors.add(path, "办结期限格式应为 2023-04-10")
+            return None
+        if due < context.today or due > context.today + datetime.timedelta(days=366):
+            errors.add(path, "办结期限应在今天到一年之内")
+        return due
+
+    def schema(self):
+        return absent_or({"type": "string", "format": "date"})
+
+
+def lead_among_the_departments(referral, errors, context):
+    chosen = referral["departments"]
+    referral["lead"] = referral["lead"] or (chosen[0] if len(chosen) == 1 else "")
+    if chosen and referral["lead"] not in chosen:
+        errors.add("lead", "请从移交的部门中选一个牵头部门")
+
+
+def due_by_default(referral, errors, context):
+    referral["due"] = referral["due"] or working_days_after(context.today, context.extra["due_days"])
+
+
+def not_referred_already(referral, errors, context):
+    already = [c for c in referral["departments"] if context.extra["view"].open_referral_to(c)]
     if already and not errors:
         names = "、".join(routing.DEPARTMENT_NAMES.get(c, c) for c in already)
-        errors["departments"] = f"已移交{names}，仍在处置中"
+        errors.add("departments", f"已移交{names}，仍在处置中")
+
+
+DEPARTMENT = enum(routing.DEPARTMENT_NAMES, labelled(routing.DEPARTMENT_NAMES))
+
+REFERRAL = Shape("ReferralInput", {
+    "departments": Departments(),
+    "lead": LeadDepartment(description="one of `departments`; default the only one"),
+    "due": DueDay(description="from today to a year ahead; default REFERRAL_DUE_WORKING_DAYS working days"),
+    "note": Note("移交说明", MAX_NOTE),
+}, checks=[lead_among_the_departments, due_by_default, not_referred_already], schema_extra={
+    # Several departments need one of them named to lead.
+    "if": {"properties": {"departments": {"type": "array", "minItems": 2, "uniqueItems": True}},
+           "required": ["departments"]},
+    "then": {"required": ["lead"]}})
+
+
+def parse_referral(values, view, today=None, due_days=DEFAULT_DUE_WORKING_DAYS):
+    """(department codes, lead code, due date, note) from the street's form or the API; CaseError if wrong."""
+    now = datetime.datetime.combine(today, datetime.time()) if today else now_local()
+    referral, errors = REFERRAL.read(values, now=now, view=view, due_days=due_days)
     if errors:
-        raise CaseError(errors)
-    return chosen, lead, due, note
+        raise CaseError(dict(errors))
+    return referral["departments"], referral["lead"], referral["due"], referral["note"]
 
 
 # --- acting on a case ----------------------------------------------------------------------------------

@@ -9,13 +9,12 @@ another body under the same `client_uuid` is a conflict.
 from peewee import IntegrityError
 
 from domain.common import codes
+from domain.common.fields import ClientUuid, Code, CodeList, Money, OrgCode, Shape, Text, Url, YesNo
 from domain.common.money import from_fen, to_fen
 from domain.common.normalise import institution_key, phone_digits
 from domain.org.permissions import sees_place, sees_whole_district, works_for_department
 from domain.survey import flags as red_flags
-from domain.survey.record import (
-    RecordErrors, parse_bool, parse_client_uuid, parse_code, parse_codes, parse_money, parse_text, record_fingerprint,
-)
+from domain.survey.record import record_fingerprint
 from domain.survey.store import is_approved_name
 from models import LEAD_SOURCES, Lead, Org, audit, db
 
@@ -36,45 +35,34 @@ class LeadError(ValueError):
         self.errors = dict(errors)
 
 
-def parse_lead(body):
-    """(lead, errors) from the API body or the phone form (both with the keys of design section 8)."""
-    errors = RecordErrors()
-    if not isinstance(body, dict):
-        errors.add("body", "请求内容应为 JSON 对象")
-        return None, errors
-    client_uuid = parse_client_uuid(body.get("client_uuid"), errors)
-    place = {key: "" if body.get(key) is None else body.get(key) for key in ("community", "street")}
-    for key, value in place.items():
-        if not isinstance(value, str):  # {} or false too: not silently "no place" (Schemathesis)
-            errors.add(key, "代码应为文字")
-            place[key] = ""
-    lead = {
-        "client_uuid": client_uuid,
-        "source": parse_code(body.get("source"), SOURCES, "source", errors, "线索来源"),
-        "community": place["community"].strip(),
-        "street": place["street"].strip(),
-        "institution": parse_text(body.get("institution"), "institution", errors, "机构名称", 200),
-        "institution_phone": parse_text(body.get("institution_phone"), "institution_phone", errors, "联系电话", 40),
-        "institution_nature": parse_code(body.get("institution_nature"), codes.INSTITUTION_NATURES,
-                                         "institution_nature", errors, "机构性质", default="unknown"),
-        "url": parse_text(body.get("url"), "url", errors, "网址", 500),
-        "description": parse_text(body.get("description"), "description", errors, "情况描述", MAX_DESCRIPTION,
-                                  required=True),
-        "mode": parse_code(body.get("mode"), codes.MODES, "mode", errors, "培训方式", default="other"),
-        "trainer_identity": parse_code(body.get("trainer_identity"), codes.TRAINER_IDENTITIES, "trainer_identity",
-                                       errors, "培训人员身份", default="unknown"),
-        "fee": parse_money(body.get("fee"), "fee", errors),
-        "products_pitched": parse_bool(body.get("products_pitched"), "products_pitched", errors, "是否推销产品"),
-        "engineering_solicited": parse_bool(body.get("engineering_solicited"), "engineering_solicited", errors,
-                                            "是否接洽消防工程"),
-        "pitched_products": parse_codes(body.get("pitched_products"), codes.PRODUCTS, "pitched_products", errors,
-                                        "推销的产品"),
-    }
-    if lead["url"] and not lead["url"].startswith(("http://", "https://")):
-        errors.add("url", "网址应以 http:// 或 https:// 开头")
+def something_to_go_on(lead, errors, context):
     if not (lead["institution"] or lead["institution_phone"] or lead["description"]):
         errors.add("institution", "请至少填写机构名称、电话或情况描述之一")
-    return lead, errors
+
+
+LEAD = Shape("LeadInput", {
+    "client_uuid": ClientUuid(),
+    "source": Code(SOURCES, "线索来源"),
+    "community": OrgCode(description="a 居委 code in the caller's scope"),
+    "street": OrgCode(description="a 街镇 code in the caller's scope"),
+    "institution": Text("机构名称", 200),
+    "institution_phone": Text("联系电话", 40),
+    "institution_nature": Code(codes.INSTITUTION_NATURES, "机构性质", default="unknown"),
+    "url": Url("网址", 500),
+    "description": Text("情况描述", MAX_DESCRIPTION, required=True),
+    "mode": Code(codes.MODES, "培训方式", default="other"),
+    "trainer_identity": Code(codes.TRAINER_IDENTITIES, "培训人员身份", default="unknown"),
+    "fee": Money(),
+    "products_pitched": YesNo("是否推销产品"),
+    "engineering_solicited": YesNo("是否接洽消防工程"),
+    "pitched_products": CodeList(codes.PRODUCTS, "推销的产品",
+                                 description="the product codes pitched at the training (one code or a list)"),
+}, checks=[something_to_go_on])
+
+
+def parse_lead(body):
+    """(lead, errors) from the API body or the phone form (both with the keys of design section 8)."""
+    return LEAD.read(body)
 
 
 def lead_flags(lead, is_approved=is_approved_name):

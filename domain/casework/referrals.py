@@ -7,8 +7,8 @@ of D, which is what the tables and the problem list read ("as of D").
 from dataclasses import dataclass
 
 from domain.common.clock import end_of_day, now_local
+from domain.common.fields import Code, Money, Note, Shape, YesNo
 from domain.common.money import to_fen
-from domain.survey.record import RecordErrors, parse_bool, parse_money
 from models import REFERRAL_ENDED, REFERRAL_STATUSES, Case, CaseEvent, CaseFile, Department, Referral, audit, db
 
 OPEN = ("referred", "accepted", "investigating")
@@ -80,27 +80,30 @@ def next_steps(referral):
     return NEXT_STEPS.get(referral.status, ())
 
 
+def reason_when_needed(step, errors, context):
+    if step["status"] in NEEDS_REASON and not step["note"]:
+        errors.add("note", "请写明理由" if step["status"] == "returned" else "请写明不属实的理由")
+
+
+def figures_only_when_penalised(step, errors, context):
+    if step["status"] != "penalised" and (step["case_opened"] or step["fine"]):
+        errors.add("fine" if step["fine"] else "case_opened", "立案和罚没款只在「已查处」时填写")
+
+
+REFERRAL_STEP = Shape("ReferralStepInput", {
+    "status": Code(STEP_LABELS, "处理结果"),
+    "note": Note("说明", MAX_NOTE, description="required for `unfounded` and `returned`"),
+    "case_opened": YesNo("是否立案", description="only with `penalised`"),
+    "fine": Money(description="only with `penalised`"),
+}, checks=[reason_when_needed, figures_only_when_penalised])
+
+
 def parse_step(values):
     """(status, note, case_opened, fine_fen) from a department's form or PATCH body; ReferralError if wrong."""
-    errors = RecordErrors()
-    status = values.get("status")
-    if not isinstance(status, str) or status not in STEP_LABELS:  # a JSON object here was a 500 (Schemathesis)
-        errors.add("status", "请选择处理结果")
-    note = values.get("note")
-    if note is not None and not isinstance(note, str):
-        errors.add("note", "说明应为文字")
-    note = " ".join(note.split()) if isinstance(note, str) else ""
-    if len(note) > MAX_NOTE:
-        errors.add("note", f"说明最多 {MAX_NOTE} 字")
-    if status in NEEDS_REASON and not note:
-        errors.add("note", "请写明理由" if status == "returned" else "请写明不属实的理由")
-    opened = parse_bool(values.get("case_opened"), "case_opened", errors, "是否立案")
-    fine = parse_money(values.get("fine"), "fine", errors)
-    if status != "penalised" and (opened or fine):
-        errors.add("fine" if fine else "case_opened", "立案和罚没款只在「已查处」时填写")
+    step, errors = REFERRAL_STEP.read(values)
     if errors:
         raise ReferralError(dict(errors))
-    return status, note, opened, to_fen(fine)
+    return step["status"], step["note"], step["case_opened"], to_fen(step["fine"])
 
 
 def advance(user, referral, status, note="", case_opened=False, fine_fen=0, photos=()):

@@ -13,13 +13,13 @@ from peewee import IntegrityError
 
 from domain.casework.cases import referral_step_of, reports_referred_to
 from domain.common.clock import now_local
+from domain.common.fields import RecordErrors, parse_date, parse_money
 from domain.common.money import to_fen
 from domain.common.normalise import institution_key, phone_digits
 from domain.org.permissions import can, scope, works_for_department
 from domain.public import uploads
 from domain.public.posters import CODE_ALPHABET
 from domain.survey import flags as red_flags
-from domain.survey.record import RecordErrors, parse_date, parse_money
 from domain.survey.store import is_approved_name
 from models import REPORT_STATUSES, Org, Report, ReportEvent, ReportPhoto, audit, db
 

@@ -7,39 +7,40 @@ entries), 曝光案例 (cases on the 曝光 page), each as of D. The street or d
 出动检查人次, 宣传活动场次 and a department's 检查单位数 — so that "as of D" holds. Totals of the case columns count a case once even when it shows in a
 street's row and in a department's row.
 """
+import datetime
+
 from peewee import Select, fn
 
 from domain.casework import institutions
-from domain.common.clock import end_of_day, now_local
-from domain.reporting.entries import new_errors, parse_count, parse_day, store_once
+from domain.common.clock import end_of_day
+from domain.common.fields import ClientUuid, Count, Day, OrgCode, Shape
+from domain.reporting.entries import store_once
 from domain.reporting.tabledef import MONEY, Column, Row, Source, Table, departments_in, streets_in
 from domain.survey.latest import ranked_records
-from domain.survey.record import parse_client_uuid
 from models import ActionEntry, Case, CaseEvent, Org, Poster, SpotCheck, audit, db
 
 # --- entering what a street or department did ---------------------------------------------------------------
 
 
-def parse_action(body, today=None, require_uuid=True):
-    """(values, errors) from an entry body: client_uuid, org, date, inspectors, units_checked, publicity_events."""
-    today = today or now_local().date()
-    errors = new_errors()
-    if not isinstance(body, dict):
-        errors.add("body", "请求内容应为 JSON 对象")
-        return None, errors
-    values = {
-        "client_uuid": parse_client_uuid(body.get("client_uuid"), errors, required=require_uuid),
-        "org": str(body.get("org") or "").strip(),
-        "date": parse_day(body.get("date"), "date", errors, "日期", today),
-        "inspectors": parse_count(body.get("inspectors"), "inspectors", errors, "出动检查人次"),
-        "units_checked": parse_count(body.get("units_checked"), "units_checked", errors, "检查单位数"),
-        "publicity_events": parse_count(body.get("publicity_events"), "publicity_events", errors, "宣传活动场次"),
-    }
-    if not values["org"]:
-        errors.add("org", "请填写街镇或部门代码")
+def some_figure(values, errors, context):
     if not errors and not any(values[k] for k in ("inspectors", "units_checked", "publicity_events")):
         errors.add("inspectors", "请至少填写一项数字")
-    return values, errors
+
+
+ACTION = Shape("ActionInput", {
+    "client_uuid": ClientUuid(),
+    "org": OrgCode(required=True, missing="请填写街镇或部门代码", description="the caller's street or department code"),
+    "date": Day("日期", required=True),
+    "inspectors": Count("出动检查人次"),
+    "units_checked": Count("检查单位数", description="a department's; a street's comes from its survey records"),
+    "publicity_events": Count("宣传活动场次"),
+}, checks=[some_figure])
+
+
+def parse_action(body, today=None, require_uuid=True):
+    """(values, errors) from an entry body: client_uuid, org, date, inspectors, units_checked, publicity_events."""
+    now = datetime.datetime.combine(today, datetime.time()) if today else None
+    return ACTION.read(body, now=now, optional=() if require_uuid else ("client_uuid",))
 
 
 def own_org(user):

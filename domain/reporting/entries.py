@@ -3,10 +3,9 @@ and storing an entry exactly once by its `client_uuid` (reliability.md: the same
 stored entry; another body under the same `client_uuid` is a conflict, never an overwrite)."""
 from peewee import IntegrityError
 
-from domain.survey.record import RecordErrors, parse_date, record_fingerprint, whole_number
+from domain.common.fields import RecordErrors, parse_date
+from domain.survey.record import record_fingerprint
 from models import db
-
-MAX_COUNT = 1_000_000  # 一百万: anything above in one day's entry is a typing slip
 
 
 class Conflict(Exception):
@@ -19,27 +18,6 @@ class Conflict(Exception):
 
 class NotYours(Exception):
     """This client_uuid is stored by another street or department (its entry is not shown)."""
-
-
-def parse_count(value, path, errors, label, required=False):
-    """A whole number ≥ 0 (empty: 0, unless required)."""
-    if value is None or value == "":
-        if required:
-            errors.add(path, f"请填写{label}")
-        return 0
-    if isinstance(value, bool):
-        errors.add(path, f"{label}应为整数")
-        return 0
-    try:
-        number = whole_number(value)
-    except ValueError:
-        errors.add(path, f"{label}应为整数")
-        return 0
-    if number < 0:
-        errors.add(path, f"{label}不能为负数")
-    elif number > MAX_COUNT:
-        errors.add(path, f"{label}过大，请核对")
-    return max(0, min(number, MAX_COUNT))
 
 
 def parse_day(value, path, errors, label, today):

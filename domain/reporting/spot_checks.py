@@ -7,15 +7,16 @@ counts survey samples: a product bought from a fake trainer (at a training, or f
 and marked 可送检 in a unit's latest record is on 消防救援's collection list; each sample collected and tested
 is one batch, failed or not by its result, on the day of its result.
 """
+import datetime
+
 from peewee import JOIN, Case, fn
 
 from domain.common import codes
-from domain.common.clock import now_local
+from domain.common.fields import ClientUuid, Code, Count, Day, Money, OrgCode, Shape, parse_code
 from domain.common.money import from_fen, to_fen
-from domain.reporting.entries import Conflict, NotYours, new_errors, parse_count, parse_day, store_once
+from domain.reporting.entries import Conflict, NotYours, new_errors, parse_day, store_once
 from domain.reporting.tabledef import MONEY, PERCENT, Column, Derived, Row, Source, Table, departments_in, percent
 from domain.survey.latest import latest_record_of
-from domain.survey.record import parse_client_uuid, parse_code, parse_money
 from models import SAMPLE_RESULTS, Department, Org, Purchase, Sample, SpotCheck, Survey, Training, Unit, User, audit, db
 
 __all__ = ["Conflict", "NotYours", "TABLE2"]
@@ -33,31 +34,34 @@ def channels_of(department_code):
 # --- entering spot checks -------------------------------------------------------------------------------------
 
 
-def parse_spot_check(body, today=None, require_uuid=True):
-    """(values, errors) from a spot-check body (design section 8); errors map each field to a Chinese message."""
-    today = today or now_local().date()
-    errors = new_errors()
-    if not isinstance(body, dict):
-        errors.add("body", "请求内容应为 JSON 对象")
-        return None, errors
-    values = {
-        "client_uuid": parse_client_uuid(body.get("client_uuid"), errors, required=require_uuid),
-        "department": str(body.get("department") or "").strip(),
-        "channel": parse_code(body.get("channel"), codes.SPOT_CHECK_CHANNELS, "channel", errors, "抽查渠道"),
-        "product": parse_code(body.get("product"), codes.PRODUCTS, "product", errors, "产品类别"),
-        "date": parse_day(body.get("date"), "date", errors, "抽查日期", today),
-        "batches": parse_count(body.get("batches"), "batches", errors, "抽查批次", required=True),
-        "failed": parse_count(body.get("failed"), "failed", errors, "不合格批次"),
-        "cases_opened": parse_count(body.get("cases_opened"), "cases_opened", errors, "立案查处"),
-        "fine": parse_money(body.get("fine"), "fine", errors),
-    }
-    if not values["department"]:
-        errors.add("department", "请填写部门代码")
+def no_more_failed_than_checked(values, errors, context):
     if values["failed"] > values["batches"] and "batches" not in errors:
         errors.add("failed", "不合格批次不能多于抽查批次")
+
+
+def some_figure(values, errors, context):
     if not errors and not any(values[k] for k in ("batches", "cases_opened", "fine")):
         errors.add("batches", "请至少填写一项数字")
-    return values, errors
+
+
+SPOT_CHECK = Shape("SpotCheckInput", {
+    "client_uuid": ClientUuid(),
+    "department": OrgCode(required=True, missing="请填写部门代码",
+                          description="the caller's department, responsible for the channel"),
+    "channel": Code(codes.SPOT_CHECK_CHANNELS, "抽查渠道"),
+    "product": Code(codes.PRODUCTS, "产品类别"),
+    "date": Day("抽查日期", required=True),
+    "batches": Count("抽查批次", required=True),
+    "failed": Count("不合格批次"),
+    "cases_opened": Count("立案查处"),
+    "fine": Money(),
+}, checks=[no_more_failed_than_checked, some_figure])
+
+
+def parse_spot_check(body, today=None, require_uuid=True):
+    """(values, errors) from a spot-check body (design section 8); errors map each field to a Chinese message."""
+    now = datetime.datetime.combine(today, datetime.time()) if today else None
+    return SPOT_CHECK.read(body, now=now, optional=() if require_uuid else ("client_uuid",))
 
 
 def check_department(user, values, errors):

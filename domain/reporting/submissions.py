@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from domain.casework import institutions
 from domain.common.clock import end_of_day, now_local
+from domain.common.fields import ClientUuid, Day, Shape
 from domain.reporting import campaign_tables
 from domain.reporting.campaign import deadlines
 from domain.reporting.entries import store_once
@@ -22,6 +23,21 @@ from models import Department, Org, Submission, audit
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TOTAL_LABEL = "合计"
 
+
+
+SUBMISSION = Shape("SubmissionInput", {
+    "as_of": Day("统计日期", required=True, format_message="统计日期格式应为 YYYY-MM-DD，例如 2023-03-29",
+                 description="the day the tables are frozen as of: 2000-01-01 to today"),
+    "client_uuid": ClientUuid(required=False),
+})
+
+
+def parse_submission(body, now=None):
+    """(as_of, client_uuid, errors) of a submission: the day its tables are as of (not after today)."""
+    values, errors = SUBMISSION.read(body, now=now)
+    if values is None:
+        return None, None, errors
+    return values["as_of"], values["client_uuid"], errors
 
 def frozen_tables(scope, as_of):
     """({"1": JSON or None, "2": …, "3": …}, workbook bytes) of `scope`'s tables as of `as_of`."""

@@ -7,94 +7,20 @@ Decimal, times as naive Shanghai time) when `errors` is empty; `errors` maps a f
 import datetime
 import hashlib
 import json
-import re
-import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from domain.common import codes
-from domain.common.clock import iso_day, now_local, to_local
+from domain.common.clock import now_local, to_local
+from domain.common.fields import (
+    DIGITS, ClientUuid, Code, CodeList, Context, Day, Field, Items, Money, Nested, OrgCode, RecordErrors, Shape, Text,
+    YesNo, absent_or, whole_number,
+)
 
-MAX_MONEY = Decimal("100000000")  # 一亿元: anything above is a typing slip
 MAX_QUANTITY = 100000
 MAX_ITEMS = 20
 MAX_DEPTH = 4  # body → trainings → item → field; anything deeper is no record
 BAD_TEXT = "含有无法识别的字符，请删除后重新输入"
 CLOCK_SKEW = datetime.timedelta(minutes=10)  # a phone's clock may run a little fast
-
-
-class RecordErrors(dict):
-    def add(self, path, message):
-        self.setdefault(path, message)
-
-
-def parse_money(value, path, errors, required=False, label="金额"):
-    """Money as Decimal; `label` names the field in the messages (a training's fee is 收费, not 金额)."""
-    if value is None or value == "":
-        if required:
-            errors.add(path, f"请填写{label}")
-        return Decimal("0.00")
-    if isinstance(value, bool):
-        errors.add(path, f"{label}应为数字，例如 298.00")
-        return Decimal("0.00")
-    try:
-        amount = Decimal(str(value).strip().replace(",", "").replace("，", ""))
-    except InvalidOperation:
-        errors.add(path, f"{label}应为数字，例如 298.00")
-        return Decimal("0.00")
-    if not amount.is_finite():
-        errors.add(path, f"{label}应为数字，例如 298.00")
-        return Decimal("0.00")
-    # Size by the exponent first, with no arithmetic: Decimal keeps "1E+100000000000" as written, and abs(),
-    # rounding or quantize() of it overflow the context (a 500 before this check).
-    if amount.adjusted() > MAX_MONEY.adjusted() or amount > MAX_MONEY:
-        errors.add(path, f"{label}过大，请核对")
-        return Decimal("0.00")
-    if amount < 0:
-        errors.add(path, f"{label}不能为负数")
-        return Decimal("0.00")
-    rounded = amount.quantize(Decimal("0.01"))
-    if amount != rounded:
-        errors.add(path, f"{label}最多保留两位小数")
-    return rounded
-
-
-def parse_code(value, allowed, path, errors, label, default=None):
-    if value in (None, "") and default is not None:
-        return default
-    if value in (None, ""):
-        errors.add(path, f"请选择{label}")
-        return None
-    if not isinstance(value, str) or value not in allowed:
-        errors.add(path, f"{label}的取值不正确：{value}")
-        return None
-    return value
-
-
-def parse_text(value, path, errors, label, max_length, required=False):
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors.add(path, f"{label}应为文字")
-        return ""
-    value = value.strip()
-    if required and not value:
-        errors.add(path, f"请填写{label}")
-    elif len(value) > max_length:
-        errors.add(path, f"{label}最多 {max_length} 个字")
-    return value[:max_length]
-
-
-def parse_bool(value, path, errors, label, nullable=False):
-    if value is None or value == "":
-        return None if nullable else False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on", "是"):
-        return True
-    if isinstance(value, str) and value.lower() in ("false", "0", "no", "off", "否"):
-        return False
-    errors.add(path, f"{label}应为是或否")
-    return None if nullable else False
 
 
 def parse_visited_at(value, errors, now):
@@ -119,106 +45,6 @@ def parse_visited_at(value, errors, now):
     elif moment.year < 2000:
         errors.add("visited_at", "走访时间不正确")
     return moment
-
-
-def parse_client_uuid(value, errors, required=True):
-    """The UUID a device or script made for what it sends (its identity for retries), canonical. None when absent
-    (null or ""), which is an error when `required`; anything but text naming a UUID is an error, not an absence
-    ({} and false included)."""
-    if value is None or value == "":
-        if required:
-            errors.add("client_uuid", "缺少或无效的编号（client_uuid 应为 UUID）")
-        return None
-    try:
-        if isinstance(value, str):
-            return str(uuid.UUID(value))
-    except ValueError:
-        pass
-    errors.add("client_uuid", "缺少或无效的编号（client_uuid 应为 UUID）")
-    return None
-
-
-def parse_date(value, path, errors, label, today, required=False):
-    """A day (YYYY-MM-DD) not after today, or None when absent and not `required`."""
-    if value in (None, ""):
-        if required:
-            errors.add(path, f"请填写{label}")
-        return None
-    try:
-        day = iso_day(value)
-    except ValueError:
-        errors.add(path, f"{label}格式不正确，应如 2023-03-20")
-        return None
-    if day > today:
-        errors.add(path, f"{label}不能晚于今天")
-    elif day.year < 2000:
-        errors.add(path, f"{label}不正确")
-    return day
-
-
-def parse_list(value, path, errors, label):
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        errors.add(path, f"{label}应为列表")
-        return []
-    if len(value) > MAX_ITEMS:
-        errors.add(path, f"{label}最多 {MAX_ITEMS} 项")
-        return value[:MAX_ITEMS]
-    return value
-
-
-def parse_training(item, path, errors, today):
-    if not isinstance(item, dict):
-        errors.add(path, "培训信息格式不正确")
-        return {}
-    return {
-        "institution": parse_text(item.get("institution"), f"{path}.institution", errors, "机构名称", 200),
-        "institution_phone": parse_text(item.get("institution_phone"), f"{path}.institution_phone", errors,
-                                        "联系电话", 40),
-        "trainer_identity": parse_code(item.get("trainer_identity"), codes.TRAINER_IDENTITIES,
-                                       f"{path}.trainer_identity", errors, "培训人员身份", default="unknown"),
-        "mode": parse_code(item.get("mode"), codes.MODES, f"{path}.mode", errors, "培训方式"),
-        "date": parse_date(item.get("date"), f"{path}.date", errors, "培训日期", today),
-        "fee": parse_money(item.get("fee"), f"{path}.fee", errors, label="收费"),
-        "content": parse_text(item.get("content"), f"{path}.content", errors, "培训内容", 500),
-        "products_pitched": parse_bool(item.get("products_pitched"), f"{path}.products_pitched", errors,
-                                       "是否推销产品"),
-        "engineering_solicited": parse_bool(item.get("engineering_solicited"), f"{path}.engineering_solicited",
-                                            errors, "是否接洽消防工程"),
-        "institution_nature": parse_code(item.get("institution_nature"), codes.INSTITUTION_NATURES,
-                                         f"{path}.institution_nature", errors, "机构性质", default="unknown"),
-        "pitched_products": parse_codes(item.get("pitched_products"), codes.PRODUCTS, f"{path}.pitched_products",
-                                        errors, "推销的产品"),
-    }
-
-
-def parse_codes(value, allowed, path, errors, label):
-    """A list of codes (a JSON list, or one code), each from `allowed`; in `allowed`'s order, no repeats."""
-    if value in (None, ""):
-        return []
-    items = value if isinstance(value, list) else [value]
-    if any(not isinstance(item, str) or item not in allowed for item in items):
-        errors.add(path, f"{label}的取值不正确")
-        return []
-    return [code for code in allowed if code in items]
-
-
-WHOLE_NUMBER = re.compile(r"-?[0-9]+")
-
-
-def whole_number(value):
-    """An integer sent as 3, 3.0 (JSON's integers include it) or "3"; ValueError for anything else: 3.5, true,
-    "３" or "1_000" (which int() reads)."""
-    if isinstance(value, bool):
-        raise ValueError("a boolean is no number")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
-        return int(value.strip())
-    raise ValueError(f"not a whole number: {value!r}")
 
 
 def parse_quantity(value, path, errors):
@@ -249,32 +75,6 @@ def parse_index(value):
         text = value.strip()
         return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
     return None
-
-
-def parse_purchase(item, path, errors, training_count):
-    if not isinstance(item, dict):
-        errors.add(path, "购买信息格式不正确")
-        return {}
-    training = item.get("training")
-    if training in ("", None):
-        training = None
-    else:
-        training = parse_index(training)
-        if training is None:
-            errors.add(f"{path}.training", "关联培训不正确")
-        elif not 0 <= training < training_count:
-            errors.add(f"{path}.training", "关联的培训不存在")
-            training = None
-    checks = {name: parse_bool(item.get(name), f"{path}.{name}", errors, label, nullable=True)
-              for name, label in codes.PRODUCT_CHECKS.items()}
-    return {
-        "product": parse_code(item.get("product"), codes.PRODUCTS, f"{path}.product", errors, "产品"),
-        "quantity": parse_quantity(item.get("quantity"), f"{path}.quantity", errors),
-        "amount": parse_money(item.get("amount"), f"{path}.amount", errors),
-        "channel": parse_code(item.get("channel"), codes.CHANNELS, f"{path}.channel", errors, "购买渠道"),
-        "training": training,
-        **checks,
-    }
 
 
 def _storable(text):
@@ -311,50 +111,119 @@ def check_text_and_depth(body, errors):
             pending.extend((f"{path}.{index}", item, depth + 1) for index, item in enumerate(value))
 
 
+# --- the record's shape (design section 8): read and described from one definition -----------------------
+
+
+class VisitTime(Field):
+    """When the unit was visited: ISO 8601; without an offset, Shanghai time; from 2000, not after now."""
+
+    required = True
+
+    def read(self, value, path, errors, context, required):
+        return parse_visited_at(value, errors, context.now)
+
+    def schema(self):
+        return {"type": "string", "anyOf": [
+            {"format": "date-time"},
+            {"pattern": f"^{DIGITS}{{4}}-{DIGITS}{{2}}-{DIGITS}{{2}}T{DIGITS}{{2}}:{DIGITS}{{2}}(:{DIGITS}{{2}})?$"}]}
+
+
+class Quantity(Field):
+    required = True
+
+    def read(self, value, path, errors, context, required):
+        return parse_quantity(value, path, errors)
+
+    def schema(self):
+        return {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
+                          {"type": "string", "pattern": f"^0*([1-9]{DIGITS}{{0,4}}|100000)$"}]}
+
+
+class TrainingIndex(Field):
+    """Which training of the record a purchase was bought at (its index); whether that training exists is
+    `bought_at_a_training_of_the_record`'s to say."""
+
+    def read(self, value, path, errors, context, required):
+        if value in ("", None):
+            return None
+        index = parse_index(value)
+        if index is None:
+            errors.add(path, "关联培训不正确")
+        return index
+
+    def schema(self):
+        return absent_or({"type": "integer", "minimum": 0, "maximum": MAX_ITEMS - 1},
+                         {"type": "string", "pattern": f"^{DIGITS}{{1,2}}$"})
+
+
+TRAINING = Shape("TrainingInput", {
+    "institution": Text("机构名称", 200),
+    "institution_phone": Text("联系电话", 40),
+    "trainer_identity": Code(codes.TRAINER_IDENTITIES, "培训人员身份", default="unknown"),
+    "mode": Code(codes.MODES, "培训方式"),
+    "date": Day("培训日期"),
+    "fee": Money("收费"),
+    "content": Text("培训内容", 500),
+    "products_pitched": YesNo("是否推销产品"),
+    "engineering_solicited": YesNo("是否接洽消防工程"),
+    "institution_nature": Code(codes.INSTITUTION_NATURES, "机构性质", default="unknown"),
+    "pitched_products": CodeList(codes.PRODUCTS, "推销的产品",
+                                 description="the product codes pitched at the training (one code or a list)"),
+})
+
+PURCHASE = Shape("PurchaseInput", {
+    "product": Code(codes.PRODUCTS, "产品"),
+    "quantity": Quantity("数量"),
+    "amount": Money(),
+    "channel": Code(codes.CHANNELS, "购买渠道"),
+    "training": TrainingIndex("关联培训", description="the index of the training of this record it was bought at; "
+                                                     "with channel `training` and null, the record's only training"),
+    **{name: YesNo(label, nullable=True) for name, label in codes.PRODUCT_CHECKS.items()},
+})
+
+UNIT = Shape("UnitInput", {
+    "type": Code(codes.UNIT_TYPES, "单位类型"),
+    "address": Text("地址", 200, required=True),
+    "name": Text("单位名称", 100),
+})
+
+
+def nothing_recorded_at_an_absent_unit(record, errors, context):
+    if record["outcome"] in ("absent", "refused") and (record["trainings"] or record["purchases"]):
+        errors.add("outcome", "无人在家或拒绝配合的记录不能填写培训或购买情况")
+
+
+def bought_at_a_training_of_the_record(record, errors, context):
+    for index, purchase in enumerate(record["purchases"]):
+        training = purchase.get("training")
+        if training is not None and not 0 <= training < len(record["trainings"]):
+            errors.add(f"purchases.{index}.training", "关联的培训不存在")
+            purchase["training"] = None
+
+
+SURVEY_RECORD = Shape("SurveyRecordInput", {
+    "client_uuid": ClientUuid(description="made on the device: the record's identity for retries"),
+    "community": OrgCode(required=True, missing="请填写居委代码", description="a 居委 code in the caller's scope"),
+    "unit": Nested(UNIT, missing="请填写单位信息"),
+    "visited_at": VisitTime(description="ISO 8601; without an offset, Shanghai time; between 2000 and now"),
+    "outcome": Code(codes.OUTCOMES, "走访结果"),
+    "trainings": Items(TRAINING, "培训", MAX_ITEMS, not_an_object="培训信息格式不正确"),
+    "purchases": Items(PURCHASE, "购买", MAX_ITEMS, not_an_object="购买信息格式不正确"),
+    "note": Text("备注", 2000),
+}, checks=[nothing_recorded_at_an_absent_unit, bought_at_a_training_of_the_record], schema_extra={
+    # A unit where nobody was home, or that refused, has no trainings or purchases to record.
+    "if": {"properties": {"outcome": {"enum": ["absent", "refused"]}}, "required": ["outcome"]},
+    "then": {"properties": {"trainings": {"maxItems": 0}, "purchases": {"maxItems": 0}}}})
+
+
 def parse_record(body, now=None):
     """Check a record body; return (record, errors). See the module docstring."""
-    now = now or now_local()
     errors = RecordErrors()
     if not isinstance(body, dict):
         errors.add("body", "请求内容应为 JSON 对象")
         return None, errors
     check_text_and_depth(body, errors)
-
-    client_uuid = parse_client_uuid(body.get("client_uuid"), errors)
-
-    community = body.get("community")
-    if not isinstance(community, str) or not community.strip():
-        errors.add("community", "请填写居委代码")
-        community = ""
-
-    unit = body.get("unit")
-    if not isinstance(unit, dict):
-        errors.add("unit", "请填写单位信息")
-        unit = {}
-    unit = {
-        "type": parse_code(unit.get("type"), codes.UNIT_TYPES, "unit.type", errors, "单位类型"),
-        "address": parse_text(unit.get("address"), "unit.address", errors, "地址", 200, required=True),
-        "name": parse_text(unit.get("name"), "unit.name", errors, "单位名称", 100),
-    }
-
-    outcome = parse_code(body.get("outcome"), codes.OUTCOMES, "outcome", errors, "走访结果")
-    trainings = parse_list(body.get("trainings"), "trainings", errors, "培训")
-    purchases = parse_list(body.get("purchases"), "purchases", errors, "购买")
-    if outcome in ("absent", "refused") and (trainings or purchases):
-        errors.add("outcome", "无人在家或拒绝配合的记录不能填写培训或购买情况")
-
-    record = {
-        "client_uuid": client_uuid,
-        "community": community.strip(),
-        "unit": unit,
-        "visited_at": parse_visited_at(body.get("visited_at"), errors, now),
-        "outcome": outcome,
-        "trainings": [parse_training(t, f"trainings.{i}", errors, now.date()) for i, t in enumerate(trainings)],
-        "purchases": [parse_purchase(p, f"purchases.{i}", errors, len(trainings))
-                      for i, p in enumerate(purchases)],
-        "note": parse_text(body.get("note"), "note", errors, "备注", 2000),
-    }
-    return record, errors
+    return SURVEY_RECORD.read_fields(body, "", errors, Context(now or now_local())), errors
 
 
 # Training fields added after records were first stored (issue 9), with their defaults: left out of the

@@ -10,12 +10,13 @@ import uuid
 from peewee import IntegrityError
 
 from domain.common.clock import now_local
+from domain.common.fields import UUID_SCHEMA, Context, Field, Shape
 from domain.common.money import from_fen, to_fen
 from domain.common.normalise import address_key, institution_key, phone_digits
 from domain.org.permissions import can_see_community, community_codes, community_in_scope
 from domain.survey import flags as red_flags
 from domain.survey.latest import latest_record_of
-from domain.survey.record import parse_record, record_fingerprint
+from domain.survey.record import SURVEY_RECORD, parse_record, record_fingerprint
 from models import ApprovedInstitution, Org, Purchase, Survey, SurveyCorrection, Training, Unit, audit, db
 
 
@@ -62,8 +63,8 @@ def clean_record(body):
 def clean_correction(body):
     """(record, correction_uuid, errors) for a correction sent to the API: the record plus `correction_id`."""
     record, errors = clean_record(body)
-    correction_uuid = parse_correction_uuid(body.get("correction_id") if isinstance(body, dict) else None, errors)
-    return record, correction_uuid, errors
+    extra = CORRECTION.read_fields(body if isinstance(body, dict) else {}, "", errors, Context(now_local()))
+    return record, extra["correction_id"], errors
 
 
 def parse_correction_uuid(value, errors):
@@ -73,6 +74,23 @@ def parse_correction_uuid(value, errors):
     except ValueError:
         errors.add("correction_id", "缺少或无效的更正编号（correction_id 应为 UUID）")
         return None
+
+
+class CorrectionId(Field):
+    required = True
+
+    def read(self, value, path, errors, context, required):
+        return parse_correction_uuid(value, errors)
+
+    def schema(self):
+        return UUID_SCHEMA
+
+
+# A correction (PUT /api/v1/surveys/<id>): the whole record as corrected, with the stored record's own
+# client_uuid, and the correction's own id.
+CORRECTION = Shape("SurveyCorrectionInput", {
+    "correction_id": CorrectionId(description="made on the device for this correction: applied once"),
+}, extends=SURVEY_RECORD, description="the record as corrected, with the stored record's own client_uuid")
 
 
 def is_approved_name(name):

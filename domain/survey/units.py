@@ -10,10 +10,10 @@ from peewee import Case, Select, fn
 
 from domain.common import codes
 from domain.common.clock import end_of_day
+from domain.common.fields import RecordErrors, parse_code, parse_text
 from domain.common.normalise import address_key
 from domain.org.permissions import community_codes
 from domain.survey.latest import latest_record_of
-from domain.survey.record import RecordErrors, parse_code, parse_text
 from domain.survey.store import corrected_surveys, find_or_add_unit
 from models import Building, Org, Survey, Training, Unit, audit, db
 
