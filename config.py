@@ -58,7 +58,7 @@ class Config:
     # process; with several workers or servers use redis://host:port/db, shared by all.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
-    # Failed logins (domain/login_throttle.py): per address, per account and client, and per account from
+    # Failed logins (domain/org/login_throttle.py): per address, per account and client, and per account from
     # clients that never logged in to it (far above one person's mistakes; the owner is never stopped by it).
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")
     RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "5 per minute;20 per hour")
@@ -85,9 +85,9 @@ class Config:
     # A referral's due date, by default: this many working days (Monday to Friday) after it is made.
     REFERRAL_DUE_WORKING_DAYS = int(os.environ.get("REFERRAL_DUE_WORKING_DAYS", "10"))
 
-    # Photos decoded at once per worker process (domain/uploads.py): each may take up to ~200 MB while decoded.
+    # Photos decoded at once per worker process (domain/public/uploads.py): each may take up to ~200 MB while decoded.
     IMAGE_DECODE_SLOTS = int(os.environ.get("IMAGE_DECODE_SLOTS", "1"))
 
-    # A report may carry three photos of up to 8 MB each (domain/uploads.py) plus its text: a body larger
+    # A report may carry three photos of up to 8 MB each (domain/public/uploads.py) plus its text: a body larger
     # than that is refused before it is read.
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024

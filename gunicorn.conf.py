@@ -1,7 +1,7 @@
 """Read by gunicorn from the directory it starts in (`make run`, and `gunicorn 'app:create_app()'` in production).
 
 Only a start-up check: when BASE_URL is set, warn if it disagrees with where the server listens, before any
-poster with a wrong QR code is printed (domain/public_url.py).
+poster with a wrong QR code is printed (domain/public/public_url.py).
 """
 
 

@@ -197,7 +197,7 @@ class AuditLog(BaseModel):
     detail = TextField(default="")
 
 
-# --- Units and survey records (design sections 4, 6, 8; codes in domain/codes.py) --------------------------
+# --- Units and survey records (design sections 4, 6, 8; codes in domain/common/codes.py) --------------------------
 
 
 class Building(BaseModel):

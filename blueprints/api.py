@@ -20,7 +20,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 @bp.get("/openapi.json")
 @public
 def openapi_document():
-    """The API's contract as an OpenAPI 3.1 document (domain/openapi.py), for anyone: it holds no data."""
+    """The API's contract as an OpenAPI 3.1 document (domain/api/openapi.py), for anyone: it holds no data."""
     return current_app.response_class(json.dumps(openapi.document(), ensure_ascii=False), mimetype="application/json")
 
 

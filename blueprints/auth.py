@@ -47,7 +47,7 @@ def _device_cookie():
 
 def _attempt(username):
     """This login attempt as the throttle counts it: the account, the real client address, and the device
-    when the browser logged in to this account before (domain/login_throttle.py)."""
+    when the browser logged in to this account before (domain/org/login_throttle.py)."""
     account = login_throttle.account_key(username)
     cookie = _device_cookie()
     device = cookie.get("d", "") if account in cookie.get("a", []) else ""

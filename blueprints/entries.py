@@ -1,6 +1,6 @@
 """What departments and streets enter for 附件2 and 附件3, and the survey samples 消防救援 collects: the JSON
 API (design section 8) and phone-friendly forms under /tables/. The forms post the API's fields, so both share
-one validation path (domain.spot_checks, domain.actions)."""
+one validation path (domain.reporting.spot_checks, domain.reporting.actions)."""
 import uuid
 
 from flask import Blueprint, abort, jsonify, redirect, request, url_for

@@ -1,5 +1,5 @@
 """Leads logged by streets, the district and departments (issue 9): a phone form at /leads/new and
-`POST /api/v1/leads` (design section 8), both through domain/leads.py."""
+`POST /api/v1/leads` (design section 8), both through domain/casework/leads.py."""
 import uuid
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for

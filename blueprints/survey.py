@@ -1,5 +1,5 @@
 """Door-to-door survey screens: a 居委's buildings and units, one-tap visits, the full record form,
-today's records with corrections, progress, and the screen that settles a phone's conflicting records. Forms post the API's record fields (domain/survey_form.py),
+today's records with corrections, progress, and the screen that settles a phone's conflicting records. Forms post the API's record fields (domain/survey/form.py),
 so the form and the API share one validation path."""
 import uuid
 

@@ -1,6 +1,6 @@
 """The plan's three tables and the problem list: JSON, .xlsx and CSV under /api/v1/tables/, pages under
 /tables/, the work summary draft (design sections 6, 8 and 10). Every table is read from its definition
-(domain.campaign_tables); each user sees the rows of its scope (permissions.table_scope)."""
+(domain.reporting.campaign_tables); each user sees the rows of its scope (domain.org.permissions.table_scope)."""
 import datetime
 import io
 import json
@@ -84,7 +84,7 @@ def tables_view(view):
 
 def campaign_view(view):
     """Parses ?as_of= into `day`, and ?street= or ?department= into `scope`, whose tables the user sees
-    (permissions.table_scope; 404 outside the user's scope)."""
+    (domain.org.permissions.table_scope; 404 outside the user's scope)."""
     @wraps(view)
     def wrapped(*args, **kwargs):
         day, answer = _day_or_message()

@@ -7,9 +7,11 @@ Each test gets its own database copied from a template migrated once per session
 import contextlib
 import os
 import shutil
+import threading
 import uuid
 
 import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app import create_app
 from commands import upgrade_database
@@ -225,16 +227,22 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{server.server_port}"
 
     def stop(self):
+        """Stop serving and wait for every request still being answered: a request that outlived its test would
+        run against the next test's database (the `db` proxy is rebound per test), or against a dropped one."""
         self.server.shutdown()
         self.thread.join(5)
+        self.server.server_close()  # joins the request threads (block_on_close)
+
+
+class RequestHandler(WSGIRequestHandler):
+    # A connection Chromium opened ahead and never used would otherwise hold its thread, and stop(), forever.
+    timeout = 10
 
 
 def start_live_server(app, port=0):
-    import threading
-
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=RequestHandler)
+    server.daemon_threads = False  # kept track of, so that server_close() can wait for them
+    server.block_on_close = True
     # Polled often, so that stop() returns at once (the default half second is paid by every live-server test).
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()

@@ -192,7 +192,7 @@ def test_an_entry_can_be_deleted_by_its_org_only(world, actions, client):
 
 
 def step(referral, action, day, case_opened=False, fine_fen=0):
-    """A department's step on a referral at 10:00 of `day`, as domain.referrals.advance stores it."""
+    """A department's step on a referral at 10:00 of `day`, as domain.casework.referrals.advance stores it."""
     at = datetime.datetime.fromisoformat(f"{day}T10:00:00")
     CaseEvent.create(case=referral.case_id, referral=referral, action=action, at=at, case_opened=case_opened,
                      fine_fen=fine_fen)

@@ -157,7 +157,7 @@ def token_of(role):
 
 
 def issue_token(user, token):
-    """domain.accounts.issue_token, with the token's random part fixed to `token`'s."""
+    """domain.org.accounts.issue_token, with the token's random part fixed to `token`'s."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(accounts.secrets, "token_urlsafe", lambda size: token.removeprefix("pm_"))
         _, issued = accounts.issue_token(user)
@@ -256,7 +256,7 @@ RUN_AS = {"createSurvey": "surveyor", "correctSurvey": "surveyor", "createLead":
 
 
 def operations_for(role):
-    """The operationIds a role may use: those whose route declares a permission (permissions.py) the role has,
+    """The operationIds a role may use: those whose route declares a permission (domain/org/permissions.py) the role has,
     and the public ones (those of RUN_AS only for their role)."""
     app = create_app({**TEST_CONFIG, "DATABASE_URL": "sqlite:///:memory:"})
     by_route = api_routes(app)

@@ -1,4 +1,4 @@
-"""The API's document (domain/openapi.py, served at /api/v1/openapi.json) names every /api/v1 route of the app
+"""The API's document (domain/api/openapi.py, served at /api/v1/openapi.json) names every /api/v1 route of the app
 and nothing else, and is valid OpenAPI 3.1. Schemathesis then holds the app to it (test_api_schemathesis.py)."""
 import datetime
 import re
@@ -31,8 +31,8 @@ def documented_operations(doc):
 
 def test_every_api_route_is_documented_and_nothing_else(app):
     routes, documented = set(api_routes(app)), documented_operations(document())
-    assert not routes - documented, f"routes of the app missing from domain/openapi.py: {sorted(routes - documented)}"
-    assert not documented - routes, f"operations in domain/openapi.py the app lacks: {sorted(documented - routes)}"
+    assert not routes - documented, f"routes of the app missing from domain/api/openapi.py: {sorted(routes - documented)}"
+    assert not documented - routes, f"operations in domain/api/openapi.py the app lacks: {sorted(documented - routes)}"
 
 
 def test_path_parameters_are_the_routes_own(app):

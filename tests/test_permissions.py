@@ -1,6 +1,6 @@
 """Who may do what, proven over the whole URL map (design section 3; issue 9 item 6).
 
-Every route must say who may use it (`@requires(action)` or `@public`, permissions.py). Then, for every route
+Every route must say who may use it (`@requires(action)` or `@public`, blueprints/guard.py; the rules in domain/org/permissions.py). Then, for every route
 and every role, a request with a record inside the user's scope is answered (anything but 403/404/500) when
 permissions.can says the role may, and 404 when it may not; a record outside the user's scope is 404. A new
 route without a rule, or with a URL parameter this test has no sample for, fails here.

@@ -49,7 +49,7 @@ def report(community, day, status="new", name="", phone="", amount_fen=0, street
 
 
 def refer_case(anchor, department, at):
-    """A case referred to a department at `at` (in the past), as domain.cases.refer stores it."""
+    """A case referred to a department at `at` (in the past), as domain.casework.cases.refer stores it."""
     case = Case.get_or_none(Case.anchor == anchor) or Case.create(anchor=anchor, kind="institution")
     referral = Referral.create(case=case, department=department, referred_at=at, updated_at=at)
     CaseEvent.create(case=case, referral=referral, action="referred", at=at)

@@ -1,4 +1,4 @@
-"""Laying out a 居委's units and counting its progress (domain/units.py), on the real database."""
+"""Laying out a 居委's units and counting its progress (domain/survey/units.py), on the real database."""
 import uuid
 
 import pytest

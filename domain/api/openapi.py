@@ -1,8 +1,8 @@
 """The JSON API's contract as a document: OpenAPI 3.1 for /api/v1 (docs/api.md says the same in prose).
 
 Written once, here, as data: `document()` is served at GET /api/v1/openapi.json. The codes come from the
-glossary (domain.codes, design section 4) and the tables' row figures from their definitions
-(domain.campaign_tables), so a code or a column added there is in the document at once. Tests keep it true:
+glossary (domain.common.codes, design section 4) and the tables' row figures from their definitions
+(domain.reporting.campaign_tables), so a code or a column added there is in the document at once. Tests keep it true:
 tests/test_openapi.py fails when a route of the app is missing here (or named here and missing in the app),
 and Schemathesis runs every operation against the live app with every check on (tests/test_api_schemathesis.py).
 

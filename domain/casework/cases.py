@@ -1,7 +1,7 @@
 """Cases (design section 9): every institution of the problem list, and every report, lead or suspect survey
 training that names no identifiable institution, routed by the plan's division of duties and worked to an end.
 
-A case is found, not filed: its mentions are grouped as the problem list groups them (domain.institutions),
+A case is found, not filed: its mentions are grouped as the problem list groups them (domain.casework.institutions),
 and what persists of it — attention flags, referrals, history — hangs on `Case` rows anchored on its
 identifiers (models.Case). Rows are added the first time a case is listed. Which cases a user sees follows
 from where its mentions are: a 居委's, a street's, all for the district, and for a department the cases
@@ -125,7 +125,7 @@ class CaseView:
 
 
 def mention_json(m, masked=False):
-    """A mention as the API shows it; `masked` hides a home's room number (domain.privacy)."""
+    """A mention as the API shows it; `masked` hides a home's room number (domain.public.privacy)."""
     return {"kind": m.kind, "id": m.id, "name": m.name, "phone": m.phone, "community": m.community,
             "street": m.street, "place": mask_address(m.place) if masked else m.place, "at": m.at.isoformat() if m.at else None, "flags": m.flags.split(),
             "suspect": m.suspect, "ref": m.ref}
@@ -559,7 +559,7 @@ def history(view):
 
 
 def work(user, referral, values, photos=()):
-    """A department's step on its referral (domain.referrals), from a form or PATCH body."""
+    """A department's step on its referral (domain.casework.referrals), from a form or PATCH body."""
     status, note, opened, fine = referral_steps.parse_step(values)
     return referral_steps.advance(user, referral, status, note, opened, fine, photos)
 
@@ -569,7 +569,7 @@ def work(user, referral, values, photos=()):
 
 def referral_step_of(report):
     """The step of the referral that speaks for a referred report's case: an outcome (已查处, 已移送公安) if any,
-    else the lead department's, else the first; None before any referral (domain.reports words it)."""
+    else the lead department's, else the first; None before any referral (domain.public.reports words it)."""
     if report.status != "referred":
         return None
     group = _group_of_report(report)

@@ -199,7 +199,7 @@ REFERRAL_OUTCOMES = (("penalised", "已查处"), ("to_police", "已移送公安"
 @dataclass
 class Group:
     """The mentions of one institution, or the single mention of a report, lead or suspect training that names
-    no identifiable institution, as of a day; with the referrals of its case by then (domain.referrals)."""
+    no identifiable institution, as of a day; with the referrals of its case by then (domain.casework.referrals)."""
 
     key: str
     mentions: list

@@ -14,7 +14,7 @@ DEPARTMENT_NAMES = {
 
 @dataclass
 class Findings:
-    """What a case's mentions say, gathered once (domain.cases.findings)."""
+    """What a case's mentions say, gathered once (domain.casework.cases.findings)."""
 
     flags: set = field(default_factory=set)  # red flag codes of its trainings, reports and leads
     nature: str = "unknown"  # 机构性质 as recorded

@@ -41,7 +41,7 @@ RULES = {
     "approved.manage": frozenset((DISTRICT,)),
     "audit.view": frozenset((DISTRICT,)),
     # Personal data (issue 11): who needs a resident's full address or a reporter's contact. Everyone else sees
-    # them masked (domain/privacy.py); every look at a contact is written to the audit log.
+    # them masked (domain/public/privacy.py); every look at a contact is written to the audit log.
     "addresses.view": STAFF,
     "contacts.view": STAFF,
     # 附件2/附件3 and the workbook of all three: each sees the rows of its own scope (table_scope)

@@ -1,6 +1,6 @@
 """The published list of legally approved fire-safety training institutions (design sections 1 and 5).
 
-Looked up by normalised name (domain.normalise.institution_key) or by 统一社会信用代码; an entry past its
+Looked up by normalised name (domain.common.normalise.institution_key) or by 统一社会信用代码; an entry past its
 `valid_until` no longer counts as approved. The list is loaded from a CSV
 `name,credit_code,address,phone,approval_no,valid_until` (or the same header in Chinese, as the template the
 district downloads has it; checked as a whole first: a bad file changes nothing) and kept by the district in

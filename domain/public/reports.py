@@ -54,7 +54,7 @@ PUBLIC_STEPS = {
     "confirmed": ("经核查，情况属实", "将移交有关部门（公安、市场监管、消防等）依法处理。"),
     "unfounded": ("经核查，没有发现问题", "这条举报已处理完毕。如有新的情况，欢迎再次举报。"),
     "referred": ("已移交有关部门处理", "由有关部门依法调查处理。感谢您的举报。"),
-    # Once referred, the step of the case's lead department (domain.cases.referral_step_of), in plain words:
+    # Once referred, the step of the case's lead department (domain.casework.cases.referral_step_of), in plain words:
     # never which department, never its notes.
     "referral.accepted": ("有关部门已接收", "有关部门正在安排核查，请耐心等待。"),
     "referral.investigating": ("有关部门正在核查", "核查结束后，这里会显示处理结果。"),

@@ -57,7 +57,7 @@ def check_org(user, values, errors):
 
 
 def store_action(user, values):
-    """Store a checked entry once: (entry, created); raises Conflict or NotYours (domain.entries)."""
+    """Store a checked entry once: (entry, created); raises Conflict or NotYours (domain.reporting.entries)."""
     def create(fingerprint):
         department = user.department_id if user.department_id else None
         entry = ActionEntry.create(
@@ -204,7 +204,7 @@ def published_anchors(as_of):
 def case_outcomes(groups, published, outcome):
     """[(row code, {item: weight})] of the cases' outcomes as of D, for 附件3.
 
-    `groups` are domain.institutions.groups(D) (each with its referrals' states at the end of D), `published`
+    `groups` are domain.casework.institutions.groups(D) (each with its referrals' states at the end of D), `published`
     the anchors on the 曝光 page then. `outcome` is "penalised" (已查处: a case counts 1), "to_police" (已移送公安:
     1), "fine" (罚没款: the fen of each referral that ended 已查处) or "published" (曝光: a published case, 1). A
     street's row gets the cases with a mention in it; a department's row the cases it did that to (for a

@@ -76,7 +76,7 @@ def check_department(user, values, errors):
 
 
 def store_spot_check(user, values):
-    """Store a checked entry once: (entry, created); raises Conflict or NotYours (domain.entries)."""
+    """Store a checked entry once: (entry, created); raises Conflict or NotYours (domain.reporting.entries)."""
     def create(fingerprint):
         entry = SpotCheck.create(
             client_uuid=values["client_uuid"], department=values["department"], channel=values["channel"],

@@ -43,7 +43,7 @@ def phase_days(campaign, as_of):
 
 
 def draft_summary(scope, campaign, as_of):
-    """The .docx bytes of the summary draft for `scope` (domain.tabledef.Scope), with figures up to `as_of`."""
+    """The .docx bytes of the summary draft for `scope` (domain.reporting.tabledef.Scope), with figures up to `as_of`."""
     district = district_org()
     filled_by = scope.filled_by(district)
     name = campaign.name.removeprefix(district.name) if campaign else "专项整治"

@@ -1,10 +1,10 @@
 """附件1 区消防培训情况排摸统计表 as of a day D, for the district or one street (design section 6), as a table
-definition (domain.tabledef) and the sources its columns read.
+definition (domain.reporting.tabledef) and the sources its columns read.
 
 Everything per unit happens in the database: each unit's latest record up to the end of day D is picked
-with a window function (domain.latest), and every `UnitFigure` column is one aggregate of a single query over
+with a window function (domain.survey.latest), and every `UnitFigure` column is one aggregate of a single query over
 those records, grouped by 居委. The engine then adds the ~200 居委 rows up into streets; institutions are
-counted over the few suspect mentions (domain.institutions), never looping over units.
+counted over the few suspect mentions (domain.casework.institutions), never looping over units.
 """
 from peewee import JOIN, SQL, Case, Select, fn
 

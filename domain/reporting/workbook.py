@@ -1,6 +1,6 @@
 """The statistics tables as workbooks a street office can forward as they are, and as CSV (design section 6).
 
-Both read the table definitions (domain.tabledef): a sheet per table (附件1 also one row per 居委 and the
+Both read the table definitions (domain.reporting.tabledef): a sheet per table (附件1 also one row per 居委 and the
 问题清单), each with the official title, 填报单位 and 统计日期 above Chinese headers, the rows, and a totals row;
 numbers stored as numbers, money with two decimals; frozen header, A4 landscape, one page wide. Wrapped cells
 get a row height for their lines (neither Excel nor LibreOffice grows a row by itself when opening a file).
@@ -128,7 +128,7 @@ def _write_numbers(sheet, fmt, at, first, columns, figures, total=False):
 
 
 def write_table(book, fmt, result, problems=None):
-    """The sheets of one table (a domain.tabledef.TableResult): its rows, its detail rows, its 问题清单."""
+    """The sheets of one table (a domain.reporting.tabledef.TableResult): its rows, its detail rows, its 问题清单."""
     table = result.table
     columns = table.columns
     labels = len(table.label_headers)
@@ -185,7 +185,7 @@ def write_table1(table, problems, out):
 
 
 def problem_row(item):
-    """The 问题清单 columns of one institution (domain.institutions.Institution)."""
+    """The 问题清单 columns of one institution (domain.casework.institutions.Institution)."""
     name = item.name + (f"（电话 {'、'.join(item.phones)}）" if item.phones else "")
     return [name, item.nature, "、".join(item.identities), "；".join(item.contents), "、".join(item.products),
             "、".join(item.streets), item.units, from_fen(item.amount_fen), "、".join(item.sources),

@@ -39,7 +39,7 @@ def purchase_text(purchase):
 
 
 def record_lines(record):
-    """[(label, text)] of a cleaned record (domain.survey_record.parse_record), in the order of the form."""
+    """[(label, text)] of a cleaned record (domain.survey.record.parse_record), in the order of the form."""
     unit = record.get("unit") or {}
     visited = record.get("visited_at")
     lines = [

@@ -20,7 +20,7 @@
   var PURCHASE_CHECKS = ["ccc_mark", "id_label", "sample_available"];
   var TRAINING_CHECKS = ["products_pitched", "engineering_solicited"];
   var NOT_RECORD_FIELDS = { csrf_token: true, add: true, correction_id: true };
-  var LIST_FIELDS = { pitched_products: true }; // domain/survey_form.py LIST_FIELDS
+  var LIST_FIELDS = { pitched_products: true }; // domain/survey/form.py LIST_FIELDS
   var FIELD_LABELS = {
     client_uuid: "记录编号", community: "居委代码", "unit.type": "单位类型", "unit.address": "地址",
     "unit.name": "单位名称", visited_at: "走访时间", outcome: "走访结果", note: "备注", institution: "机构名称",
@@ -115,7 +115,7 @@
 
   function listify(node) {
     // Objects keyed by digits become arrays in index order; trailing blank items (a block added but left
-    // empty) are dropped, as the server's domain/survey_form.py does.
+    // empty) are dropped, as the server's domain/survey/form.py does.
     if (!node || typeof node !== "object") return node;
     var keys = Object.keys(node);
     keys.forEach(function (k) { node[k] = listify(node[k]); });
