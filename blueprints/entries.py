@@ -10,7 +10,7 @@ from blueprints.errors import error_response
 from blueprints.guard import requires
 from domain.common import codes
 from domain.common.clock import today_local
-from domain.org.permissions import own_scope, scope
+from domain.org.permissions import collects_samples, own_scope, scope
 from domain.reporting import actions, spot_checks
 from domain.reporting.entries import Conflict, NotYours
 from models import SAMPLE_RESULTS, ActionEntry, Sample, SpotCheck
@@ -142,7 +142,7 @@ def delete_action(action_id):
 
 
 def _samples_or_404():
-    if not spot_checks.collects_samples(current_user):
+    if not collects_samples(current_user):
         abort(404)
 
 

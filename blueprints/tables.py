@@ -13,10 +13,9 @@ from blueprints.errors import error_response
 from blueprints.guard import requires
 from domain.casework import cases, institutions
 from domain.common.clock import iso_day, last_wednesday, today_local
-from domain.org.permissions import can, own_scope, sees_whole_district, street_codes, table_scope
+from domain.org.permissions import can, collects_samples, own_scope, sees_whole_district, street_codes, table_scope
 from domain.reporting import campaign_tables
 from domain.reporting.campaign import calendar
-from domain.reporting.spot_checks import collects_samples
 from domain.reporting.summary import draft_summary
 from domain.reporting.tabledef import compute, district_org, text_value
 from domain.reporting.tables import with_progress

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from domain.org import accounts
+from domain.org import accounts, permissions
 from domain.reporting import spot_checks
 from domain.reporting.campaign_tables import result
 from domain.reporting.tabledef import Scope
@@ -243,7 +243,7 @@ def test_a_result_needs_a_result_and_a_day_not_before_the_collection(world, acti
 def test_only_fire_rescue_collects_samples(world, shichang, actions, client):
     actions.login("shichang")
     assert client.get("/tables/samples").status_code == 404
-    assert Department.get(Department.code == spot_checks.SAMPLE_DEPARTMENT).name == "区消防救援支队"
+    assert Department.get(Department.code == permissions.SAMPLE_DEPARTMENT).name == "区消防救援支队"
 
 
 # --- the form ------------------------------------------------------------------------------------------------

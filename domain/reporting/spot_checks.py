@@ -14,6 +14,7 @@ from peewee import JOIN, Case, fn
 from domain.common import codes
 from domain.common.fields import ClientUuid, Code, Count, Day, Money, OrgCode, Shape, parse_code
 from domain.common.money import from_fen, to_fen
+from domain.org.permissions import SAMPLE_DEPARTMENT
 from domain.reporting.entries import Conflict, NotYours, new_errors, parse_day, store_once
 from domain.reporting.tabledef import MONEY, PERCENT, Column, Derived, Row, Source, Table, departments_in, percent
 from domain.survey.latest import latest_record_of
@@ -22,7 +23,6 @@ from models import SAMPLE_RESULTS, Department, Org, Purchase, Sample, SpotCheck,
 __all__ = ["Conflict", "NotYours", "TABLE2"]
 
 SAMPLE_CHANNELS = ("training", "door_to_door")  # purchase channels of a fake trainer's sale
-SAMPLE_DEPARTMENT = codes.CHANNEL_DEPARTMENTS["training"]  # who collects: 消防救援
 
 
 def channels_of(department_code):
@@ -113,11 +113,6 @@ def delete_entry(user, entry):
 
 
 # --- survey samples -----------------------------------------------------------------------------------------
-
-
-def collects_samples(user):
-    """Whether `user` is the department that collects survey samples (消防救援)."""
-    return user.department_id == SAMPLE_DEPARTMENT
 
 
 def _sample_purchases():
