@@ -49,7 +49,7 @@ test-postgres:
 	@if [ -f /etc/postgresql/15/regress/.by_pg_virtualenv ]; then \
 	  echo "dropping a leftover pg_virtualenv cluster 15/regress"; \
 	  pg_ctlcluster --mode immediate 15 regress stop || true; pg_dropcluster 15 regress; fi
-	@# Tests marked engine_independent (the accessibility sweep of every page) ran in the SQLite pass already.
+	@# Tests marked engine_independent (markup, layout, headers, the accessibility sweep) ran in the SQLite pass already.
 	pg_virtualenv -v 15 sh -c 'TEST_DATABASE_URL=postgresql:///postgres $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) -m "not engine_independent" $(PYTEST_ARGS)'
 
 bench: venv

@@ -80,7 +80,9 @@ def database_copy(template, directory):
     """A fresh database copied from the migrated template (a file in `directory` on SQLite): its URL."""
     if ON_POSTGRES:
         name = f"paimo_test_{uuid.uuid4().hex[:12]}"
-        _admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        # FILE_COPY: a small template copied as files takes a quarter of the time of PostgreSQL 15's default
+        # (WAL_LOG), paid once per test.
+        _admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
         yield _pg_url(name)
         close_database()
         _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

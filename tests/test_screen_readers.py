@@ -13,6 +13,10 @@ from tests.conftest import COMMUNITY, PASSWORD, STREET
 from tests.test_permissions import samples  # noqa: F401  (a fixture: records inside each role's scope)
 from tests.test_survey_ui import full_record, open_record_form, record_form_fields
 
+# Markup and headers as the server sends them, the same over either database: run once (make test-postgres
+# leaves out engine_independent tests).
+pytestmark = pytest.mark.engine_independent
+
 CONTROLS = ("input", "select", "textarea")
 
 

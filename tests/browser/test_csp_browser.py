@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 
 from tests.conftest import log_in
 
-pytestmark = pytest.mark.browser
+# What is measured here (sizes, layout, CSS, ARIA, CSP) is the markup, the same over either database: run once.
+pytestmark = [pytest.mark.browser, pytest.mark.engine_independent]
 
 
 def test_a_swap_over_elements_styled_through_the_cssom_breaks_no_csp_rule(live_server, live_world, phone):

@@ -14,7 +14,8 @@ from tests.browser.axe import axe_violations, describe
 from tests.browser.phone import overflow, shot, small_tap_targets
 from tests.conftest import COMMUNITY, PHONE, WECHAT_UA
 
-pytestmark = pytest.mark.browser
+# What is measured here (sizes, layout, CSS, ARIA, CSP) is the markup, the same over either database: run once.
+pytestmark = [pytest.mark.browser, pytest.mark.engine_independent]
 
 MIN_TEXT = 18  # CSS px
 MIN_TARGET = 48  # CSS px

@@ -8,7 +8,8 @@ from tests.browser.phone import overflow, shot, small_tap_targets
 from tests.conftest import PHONE, log_in
 from tests.test_tables import D2, build_district
 
-pytestmark = pytest.mark.browser
+# What is measured here (sizes, layout, CSS, ARIA, CSP) is the markup, the same over either database: run once.
+pytestmark = [pytest.mark.browser, pytest.mark.engine_independent]
 
 NARROWEST_CELL = 120  # CSS px: six Chinese characters side by side
 

@@ -16,7 +16,8 @@ from models import db
 from tests.browser.test_offline_browser import building, evaluate_soon, server, tap  # noqa: F401 (fixtures)
 from tests.conftest import COMMUNITY, PHONE, WECHAT_UA, log_in
 
-pytestmark = pytest.mark.browser
+# What is measured here (sizes, layout, CSS, ARIA, CSP) is the markup, the same over either database: run once.
+pytestmark = [pytest.mark.browser, pytest.mark.engine_independent]
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from models import Org, Survey, Unit, db
 from tests.browser.test_offline_browser import evaluate_soon, wait_controlled
 from tests.conftest import COMMUNITY, log_in, make_world, negative_body, survey_body
 
-pytestmark = pytest.mark.browser
+# What is measured here (sizes, layout, CSS, ARIA, CSP) is the markup, the same over either database: run once.
+pytestmark = [pytest.mark.browser, pytest.mark.engine_independent]
 
 MIN = 44
 
