@@ -14,6 +14,7 @@ from domain.public.privacy import purge_contacts as purge
 from domain.reporting.campaign import CampaignError, deadlines, load_campaign_file
 from domain.reporting.mail import send_submission
 from domain.reporting.submissions import org_name
+from domain.survey import unit_state
 from models import Org, Submission, User, db, is_sqlite
 
 BASE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -22,9 +23,16 @@ DEFAULT_ORG_CSV = os.path.join(BASE_DIR, "data", "org-changning-streets.csv")
 DEFAULT_DEPARTMENTS_CSV = os.path.join(BASE_DIR, "data", "departments.csv")
 
 
+# Kept state a migration creates empty: filled from the records already stored when that migration is applied.
+FILLED_AFTER = {"0008_kept_unit_state": unit_state.rebuild}
+
+
 def upgrade_database():
     """Apply pending migrations, then load the default organisation into an empty database."""
     applied = Runner(db.obj, MIGRATIONS_DIR).up()
+    for name in applied:
+        if name in FILLED_AFTER:
+            FILLED_AFTER[name]()
     if not Org.select().exists():
         with open(DEFAULT_ORG_CSV, encoding="utf-8") as fh:
             import_orgs(fh.read())
@@ -123,6 +131,21 @@ def register_commands(app):
             raise click.ClickException("天数不能为负")
         count = purge(now_local() - datetime.timedelta(days=days))
         click.echo(f"已清除 {count} 条举报的联系方式（{days} 天前收到的举报）")
+
+    @app.cli.command("rebuild-state")
+    @click.option("--check", is_flag=True, help="只比较，不重建：保持的状态与从记录重新计算的结果是否一致")
+    def rebuild_state(check):
+        """Rebuild the kept state from the records, or (--check) compare it with a full recomputation."""
+        if check:
+            found = unit_state.differences()
+            for difference in found[:50]:
+                click.echo(f"不一致：{difference}")
+            if found:
+                raise click.ClickException(f"保持的状态与重新计算的结果有 {len(found)} 处不一致")
+            click.echo("保持的状态与重新计算的结果一致")
+            return
+        rows = unit_state.rebuild()
+        click.echo(f"已从记录重建保持的状态（{rows} 行）")
 
     @app.cli.command("backup-db")
     @click.argument("target")

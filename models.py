@@ -268,6 +268,28 @@ class SurveyCorrection(BaseModel):
     created_at = DateTimeField(default=now_local)
 
 
+class CommunityDay(BaseModel):
+    """How a 居委's figures changed on one day: kept as records arrive (domain/survey/unit_state.py), so that a
+    figure as of day D (附件1's unit columns, progress, coverage) is the sum of its changes up to D."""
+
+    community = ForeignKeyField(Org, on_delete="RESTRICT")
+    day = DateField()
+    units = IntegerField(default=0)  # laid out, or first visited if earlier
+    household_units = IntegerField(default=0)
+    visited = IntegerField(default=0)  # with a record
+    surveyed = IntegerField(default=0)
+    households = IntegerField(default=0)
+    organisations = IntegerField(default=0)
+    not_reached = IntegerField(default=0)
+    trained = IntegerField(default=0)
+    suspect = IntegerField(default=0)
+    products = IntegerField(default=0)
+    amount_fen = BigIntegerField(default=0)
+
+    class Meta:
+        indexes = ((("community", "day"), True),)
+
+
 class Training(BaseModel):
     survey = ForeignKeyField(Survey, backref="trainings", on_delete="CASCADE")
     position = SmallIntegerField()
@@ -645,6 +667,7 @@ ALL_MODELS = [
     Purchase, ApprovedInstitution, Poster, Report, ReportPhoto, ReportEvent, Case, Referral, CaseEvent, CaseFile,
     Lead,
     InstitutionDecision, SpotCheck, ActionEntry, Sample, Campaign, CampaignPhase, CampaignDeadline, Submission,
+    CommunityDay,
 ]
 
 

@@ -14,7 +14,7 @@ from domain.common.fields import UUID_SCHEMA, Context, Field, Shape
 from domain.common.money import from_fen, to_fen
 from domain.common.normalise import address_key, institution_key, phone_digits
 from domain.org.permissions import can_see_community, community_codes, community_in_scope
-from domain.survey import flags as red_flags
+from domain.survey import flags as red_flags, unit_state
 from domain.survey.latest import latest_record_of
 from domain.survey.record import SURVEY_RECORD, parse_record, record_fingerprint
 from models import ApprovedInstitution, Org, Purchase, Survey, SurveyCorrection, Training, Unit, audit, db
@@ -134,19 +134,28 @@ def find_unit(community, unit):
 
 
 def add_unit(community, unit):
-    """Add the unit at this address of the 居委 (or return the one a simultaneous record just added)."""
+    """Add the unit at this address of the 居委: (unit, True); or (unit, False) for the one a simultaneous record
+    just added."""
     key = address_key(unit["address"])
     try:
         with db.atomic():
             return Unit.create(community=community, address=unit["address"], address_key=key,
-                               type=unit["type"], name=unit["name"] or "")
+                               type=unit["type"], name=unit["name"] or ""), True
     except IntegrityError:  # added by a simultaneous record for the same address
-        return Unit.get((Unit.community == community) & (Unit.address_key == key))
+        return Unit.get((Unit.community == community) & (Unit.address_key == key)), False
 
 
-def find_or_add_unit(community, unit):
-    """The unit at this address of the 居委, added if nobody laid it out yet."""
-    return find_unit(community, unit) or add_unit(community, unit)
+def find_or_add_unit(community, unit, timelines):
+    """The unit at this address of the 居委, added if nobody laid it out yet; told to `timelines`
+    (domain.survey.unit_state.replayed)."""
+    found, created = find_unit(community, unit), False
+    if found is None:
+        found, created = add_unit(community, unit)
+    if created:
+        timelines.created(found)
+    else:
+        timelines.existing(found)
+    return found
 
 
 def _write_details(survey, record, flags_per_training):
@@ -192,10 +201,12 @@ def store_record(user, record):
         unit = find_unit(community, record["unit"])
         try:
             with db.atomic():
-                unit = unit or add_unit(community, record["unit"])
+                unit, unit_is_new = (unit, False) if unit else add_unit(community, record["unit"])
+                unit_state.lock(unit.id)
                 survey = Survey.create(client_uuid=record["client_uuid"], surveyor=user, body_hash=fingerprint,
                                        **_survey_fields(record, community, unit, flags_per_training))
                 _write_details(survey, record, flags_per_training)
+                unit_state.record_added(unit, survey, unit_is_new)
                 _refresh_unit(unit, survey)
                 audit(user, "create", survey)
             return survey, True
@@ -243,14 +254,15 @@ def correct_record(user, survey, record, correction_uuid=None):
             # First the correction's own row: its unique index lets one of two simultaneous sends through.
             SurveyCorrection.create(correction_uuid=correction_uuid, survey=survey, user=user,
                                     body_hash=fingerprint)
-            unit = find_or_add_unit(community, record["unit"])
-            Purchase.delete().where(Purchase.survey == survey).execute()
-            Training.delete().where(Training.survey == survey).execute()
-            for name, value in _survey_fields(record, community, unit, flags_per_training).items():
-                setattr(survey, name, value)
-            survey.updated_at = now_local()
-            survey.save()
-            _write_details(survey, record, flags_per_training)
+            with unit_state.replayed(survey.unit_id) as timelines:  # the record may move to another unit
+                unit = find_or_add_unit(community, record["unit"], timelines)
+                Purchase.delete().where(Purchase.survey == survey).execute()
+                Training.delete().where(Training.survey == survey).execute()
+                for name, value in _survey_fields(record, community, unit, flags_per_training).items():
+                    setattr(survey, name, value)
+                survey.updated_at = now_local()
+                survey.save()
+                _write_details(survey, record, flags_per_training)
             _refresh_unit(unit, survey)
             audit(user, "correct", survey, detail=correction_uuid)
     except IntegrityError:

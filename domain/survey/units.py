@@ -13,6 +13,7 @@ from domain.common.clock import end_of_day
 from domain.common.fields import RecordErrors, parse_code, parse_text
 from domain.common.normalise import address_key
 from domain.org.permissions import community_codes
+from domain.survey import unit_state
 from domain.survey.latest import latest_record_of
 from domain.survey.store import corrected_surveys, find_or_add_unit
 from models import Building, Org, Survey, Training, Unit, audit, db
@@ -88,7 +89,7 @@ def lay_out_building(user, community, name, addresses):
     to the 居委 (from an earlier layout or from a record) is not duplicated, and joins this building when
     it belonged to none.
     """
-    with db.atomic():
+    with db.atomic(), unit_state.replayed() as timelines:
         building = Building.get_or_none((Building.community == community) & (Building.name == name))
         if building is None:
             building = Building.create(community=community, name=name)
@@ -103,8 +104,8 @@ def lay_out_building(user, community, name, addresses):
                 continue
             position += 1
             if unit is None:
-                Unit.create(community=community, building=building, address=address, address_key=key,
-                            position=position)
+                timelines.created(Unit.create(community=community, building=building, address=address,
+                                              address_key=key, position=position))
                 added += 1
             else:
                 unit.building, unit.position = building, position
@@ -126,8 +127,8 @@ def parse_single_unit(form):
 
 def add_single_unit(user, community, unit):
     """A shop or company at an address (no building); an address the 居委 already has is reused."""
-    with db.atomic():
-        found = find_or_add_unit(community, unit)
+    with db.atomic(), unit_state.replayed() as timelines:
+        found = find_or_add_unit(community, unit, timelines)
         audit(user, "add_unit", found, detail=found.address)
     return found
 

@@ -1,0 +1,181 @@
+"""Each unit's state kept as records arrive (issue 17 item 2): after every kind of write, the kept changes of each
+居委's figures equal a recomputation from the records (`flask --app app rebuild-state --check`), on SQLite and on
+PostgreSQL; and the figures as of any past day are those of the units' latest records up to that day."""
+import datetime
+import uuid
+from collections import Counter
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from domain.common.clock import end_of_day
+from domain.survey import unit_state, units
+from domain.survey.record import parse_record
+from domain.survey.store import correct_record, store_record
+from models import Org, Survey, Unit, db
+from tests.conftest import COMMUNITY, COMMUNITY_2
+
+DAY = datetime.date(2023, 3, 20)
+
+
+def at(day_offset, hour=10):
+    return f"{DAY + datetime.timedelta(days=day_offset)}T{hour:02d}:00:00+08:00"
+
+
+def body(address, outcome="surveyed", day=0, hour=10, community=COMMUNITY, suspect=False, unit_type="household",
+         client_uuid=None):
+    trainings = [{"institution": "某某消防培训中心", "mode": "door_to_door", "fee": "100",
+                  "products_pitched": True}] if suspect else []
+    purchases = [{"product": "fire_blanket", "quantity": 2, "amount": "596", "channel": "training",
+                  "training": 0}] if suspect else []
+    return {"client_uuid": client_uuid or str(uuid.uuid4()), "community": community,
+            "unit": {"type": unit_type, "address": address}, "visited_at": at(day, hour), "outcome": outcome,
+            "trainings": trainings if outcome == "surveyed" else [],
+            "purchases": purchases if outcome == "surveyed" else []}
+
+
+def store(user, **kw):
+    record, errors = parse_record(body(**kw))
+    assert not errors, errors
+    return store_record(user, record)[0]
+
+
+def correct(user, survey, **kw):
+    record, errors = parse_record(body(client_uuid=survey.client_uuid, **kw))
+    assert not errors, errors
+    return correct_record(user, survey, record)[0]
+
+
+def assert_kept_is_recomputed():
+    assert unit_state.differences() == []
+    assert unit_state.kept() == unit_state.recomputed_all()
+
+
+def test_the_kept_figures_follow_every_kind_of_write(app, world):
+    with app.app_context():
+        user = world["surveyor"]
+        community = Org.get(Org.code == COMMUNITY)
+        units.lay_out_building(user, community, "1号楼", units.floor_addresses("1号楼", 2, 2))
+        assert_kept_is_recomputed()
+        first = store(user, address="1号楼 101室", outcome="absent", day=0)
+        assert_kept_is_recomputed()
+        store(user, address="1号楼 101室", outcome="surveyed", day=2, suspect=True)  # a later visit
+        assert_kept_is_recomputed()
+        store(user, address="1号楼 101室", outcome="refused", day=1)  # a late record, between the two
+        assert_kept_is_recomputed()
+        store(user, address="1号楼 101室", outcome="surveyed", day=2, hour=9)  # the same day, earlier
+        assert_kept_is_recomputed()
+        shop = store(user, address="长宁路100号", unit_type="shop", day=-5)  # a new unit, visited before today
+        assert_kept_is_recomputed()
+        correct(user, first, address="1号楼 102室", outcome="surveyed", day=3, suspect=True)  # moved to another unit
+        assert_kept_is_recomputed()
+        correct(user, shop, address="长宁路100号", unit_type="enterprise", outcome="absent", day=-6)
+        assert_kept_is_recomputed()
+        units.add_single_unit(user, community, {"type": "shop", "address": "长宁路102号", "name": ""})
+        assert_kept_is_recomputed()
+        db.close()
+
+
+def test_figures_as_of_a_past_day_are_those_of_the_latest_records_then(app, world):
+    with app.app_context():
+        user = world["surveyor"]
+        store(user, address="长宁路1号", outcome="absent", day=0)
+        store(user, address="长宁路1号", outcome="surveyed", day=2, suspect=True)
+        store(user, address="长宁路3号", outcome="surveyed", day=1)
+        store(user, address="长宁路1号", outcome="refused", day=1)  # arrives last, happened in between
+        figures = {d: unit_state.figures_as_of(DAY + datetime.timedelta(days=d)).get(COMMUNITY, {})
+                   for d in (-1, 0, 1, 2)}
+        assert figures[-1] == {} or not any(figures[-1].values())
+        assert (figures[0]["surveyed"], figures[0]["not_reached"], figures[0]["visited"]) == (0, 1, 1)
+        assert (figures[1]["surveyed"], figures[1]["not_reached"], figures[1]["visited"]) == (1, 1, 2)
+        assert (figures[2]["surveyed"], figures[2]["suspect"], figures[2]["products"], figures[2]["amount_fen"]) \
+            == (2, 1, 2, 69600)
+        db.close()
+
+
+def test_rebuild_state_checks_and_rebuilds(app, world, runner):
+    with app.app_context():
+        store(world["surveyor"], address="长宁路1号", day=0, suspect=True)
+        db.close()
+    assert runner.invoke(args=["rebuild-state", "--check"]).exit_code == 0
+    with app.app_context():
+        Survey.update(outcome="absent").execute()  # behind the kept state's back
+        db.close()
+    result = runner.invoke(args=["rebuild-state", "--check"])
+    assert result.exit_code == 1 and "不一致" in result.output and "surveyed" in result.output
+    assert "已从记录重建" in runner.invoke(args=["rebuild-state"]).output
+    assert runner.invoke(args=["rebuild-state", "--check"]).exit_code == 0
+
+
+ADDRESSES = ["长宁路1号", "长宁路2号", "长宁路3号", "1号楼 101室"]
+WRITE = st.one_of(
+    st.tuples(st.just("store"), st.sampled_from(ADDRESSES), st.sampled_from(["surveyed", "absent", "refused"]),
+              st.integers(-3, 3), st.integers(6, 21), st.booleans(), st.sampled_from([COMMUNITY, COMMUNITY_2])),
+    st.tuples(st.just("correct"), st.integers(0, 20), st.sampled_from(ADDRESSES),
+              st.sampled_from(["surveyed", "absent"]), st.integers(-3, 3), st.booleans()),
+    st.tuples(st.just("layout"), st.sampled_from([COMMUNITY, COMMUNITY_2])),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(writes=st.lists(WRITE, min_size=1, max_size=12))
+def test_any_sequence_of_records_corrections_and_late_records_keeps_every_day_exact(app, world, writes):
+    with app.app_context():
+        user = world["street"]
+        stored = []
+        with db.atomic() as transaction:  # each example starts from the same empty street
+            for write in writes:
+                if write[0] == "store":
+                    _, address, outcome, day, hour, suspect, community = write
+                    stored.append(store(user, address=address, outcome=outcome, day=day, hour=hour,
+                                        suspect=suspect, community=community))
+                elif write[0] == "correct" and stored:
+                    _, index, address, outcome, day, suspect = write
+                    survey = Survey.get_by_id(stored[index % len(stored)].id)
+                    correct(user, survey, address=address, outcome=outcome, day=day, suspect=suspect,
+                            community=survey.community_id)
+                elif write[0] == "layout":
+                    units.lay_out_building(user, Org.get(Org.code == write[1]), "1号楼",
+                                           units.floor_addresses("1号楼", 1, 2))
+            assert_kept_is_recomputed()
+            for offset in range(-4, 5):
+                day = DAY + datetime.timedelta(days=offset)
+                assert nonzero(unit_state.figures_as_of(day)) == nonzero(by_latest_records(day)), day
+            transaction.rollback()
+        db.close()
+
+
+def by_latest_records(day):
+    """The figures as of `day` the slow way, in Python: every unit's latest record up to then (design section 6)."""
+    eod = end_of_day(day)
+    found = {}
+    for unit in Unit.select():
+        records = sorted(unit.surveys, key=lambda s: (s.visited_at, s.id))
+        if min([unit.created_at] + [s.visited_at for s in records]) >= eod:
+            continue  # not known yet
+        figures = found.setdefault(unit.community_id, Counter())
+        figures["units"] += 1
+        latest = ([s for s in records if s.visited_at < eod] or [None])[-1]
+        if latest is None:
+            figures["household_units"] += unit.type == "household"
+            continue
+        figures["household_units"] += latest.unit_type == "household"
+        figures["visited"] += 1
+        if latest.outcome in ("absent", "refused"):
+            figures["not_reached"] += 1
+        if latest.outcome != "surveyed":
+            continue
+        figures["surveyed"] += 1
+        figures["households" if latest.unit_type == "household" else "organisations"] += 1
+        figures["trained"] += latest.trained
+        figures["suspect"] += latest.suspect
+        trainings = {t.id: t for t in latest.trainings}
+        sold = [p for p in latest.purchases
+                if (p.training_id and trainings[p.training_id].suspect) or p.channel == "door_to_door"]
+        figures["products"] += sum(p.quantity for p in sold)
+        figures["amount_fen"] += sum(p.amount_fen for p in sold) + sum(
+            t.fee_fen for t in trainings.values() if t.suspect)
+    return {community: {name: figures[name] for name in unit_state.FIGURES} for community, figures in found.items()}
+
+
+def nonzero(figures_by_community):
+    return {community: figures for community, figures in figures_by_community.items() if any(figures.values())}
