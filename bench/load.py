@@ -40,6 +40,7 @@ from domain.common.clock import now_local  # noqa: E402
 from domain.common.normalise import address_key  # noqa: E402
 from domain.org import accounts  # noqa: E402
 from domain.public import posters  # noqa: E402
+from domain.survey import unit_state  # noqa: E402
 from models import Org, Survey, Training, Unit, bind_database, db  # noqa: E402
 
 LUA = os.path.join(ROOT, "bench", "wrk", "paimo.lua")
@@ -81,6 +82,7 @@ def seed(units, rng):
     for batch in chunked(trainings, 2000):
         with db.atomic():
             Training.insert_many(batch).execute()
+    unit_state.rebuild()  # the kept state of what was bulk-loaded behind the app's back
     surveyor = accounts.create_user("bench_surveyor", "surveyor", COMMUNITIES[0], secrets.token_hex(8), HASH)
     street = accounts.create_user("bench_street", "street", STREET, secrets.token_hex(8), HASH)
     poster = posters.create_poster(None, COMMUNITIES[0], "1号楼门厅")

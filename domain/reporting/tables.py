@@ -1,20 +1,40 @@
 """附件1 区消防培训情况排摸统计表 as of a day D, for the district or one street (design section 6), as a table
 definition (domain.reporting.tabledef) and the sources its columns read.
 
-Everything per unit happens in the database: each unit's latest record up to the end of day D is picked
-with a window function (domain.survey.latest), and every `UnitFigure` column is one aggregate of a single query over
-those records, grouped by 居委. The engine then adds the ~200 居委 rows up into streets; institutions are
-counted over the few suspect mentions (domain.casework.institutions), never looping over units.
+Nothing is read per unit: what each unit's latest record up to the end of day D adds to its 居委 is kept as records
+arrive (domain.survey.unit_state), and every `UnitFigure` column is one aggregate over those kept changes,
+grouped by 居委. The engine then adds the 居委 rows up into streets; institutions are counted over the few
+suspect mentions (domain.casework.institutions), never looping over units.
 """
-from peewee import JOIN, SQL, Case, Select, fn
+from peewee import JOIN, Case, Select, fn
 
 from domain.casework import institutions
-from domain.common.clock import end_of_day
 from domain.reporting.tabledef import MONEY, Column, Row, Scope, Source, Table, compute, streets_in
+from domain.survey import unit_state
 from domain.survey.latest import ranked_records
-from models import Org, Purchase, Report, Survey, Training, Unit
+from models import Org, Purchase, Report, Survey, Training
 
 TABLE1_NAME = "消防培训情况排摸统计表"  # 附件1's official name, after the district's name
+
+
+class KeptFigure(Source):
+    """A sum over the units of a 居委 of what each unit's latest record up to D says: one of the figures kept as
+    records arrive (domain.survey.unit_state.FIGURES). All of a table's KeptFigure columns come from one
+    aggregate over the kept changes."""
+
+    def __init__(self, figure):
+        self.figure = figure
+
+    def collect(self, ctx, column):
+        per_community = ctx.once(KeptFigure, lambda: _kept_figures(ctx))
+        street_of = _street_of(ctx)
+        return [(street_of[code], code, values[self.figure])
+                for code, values in per_community.items() if code in street_of]
+
+
+def _kept_figures(ctx):
+    scope = None if ctx.scope.kind == "district" else [d.key for d in ctx.details]
+    return unit_state.figures_as_of(ctx.as_of, scope)
 
 
 def count_if(condition):
@@ -46,8 +66,10 @@ class UnitRecords:
 
 
 class UnitFigure(Source):
-    """A sum over the units of a 居委, read from each unit's latest record: `expression(u)` is an SQL
-    aggregate over UnitRecords `u`. All UnitFigure columns of a table come from one query."""
+    """A sum over the units of a 居委 computed when the table is read, from each unit's latest record up to D:
+    `expression(u)` is an SQL aggregate over UnitRecords `u`, all such columns of a table in one query. For a
+    column a district adds to its own template: it costs a pass over every record up to D, where a kept figure
+    (`KeptFigure`, 附件1's own columns) costs none."""
 
     def __init__(self, expression):
         self.expression = expression
@@ -166,16 +188,15 @@ TABLE1 = Table(
     sheet="附件1（街镇）", detail_sheet="附件1（居委）", detail_title="（分居委）", detail_code_header="居委代码",
     columns=(
         Column("communities", "居委数", Communities(), detail=False),
-        Column("surveyed", "排摸单位数", UnitFigure(lambda u: count_if(u.surveyed))),
-        Column("households", "其中居民户", UnitFigure(lambda u: count_if(u.surveyed & (u.c.unit_type == "household")))),
-        Column("organisations", "其中单位", UnitFigure(lambda u: count_if(u.surveyed & (u.c.unit_type != "household")))),
-        Column("not_reached", "未遇或拒访", UnitFigure(lambda u: count_if(u.c.outcome.in_(("absent", "refused"))))),
-        Column("trained", "接受过消防培训", UnitFigure(lambda u: count_if(u.surveyed & (u.c.trained == True)))),  # noqa: E712
-        Column("suspect", "其中疑似冒牌培训", UnitFigure(lambda u: count_if(u.surveyed & (u.c.suspect == True)))),  # noqa: E712
+        Column("surveyed", "排摸单位数", KeptFigure("surveyed")),
+        Column("households", "其中居民户", KeptFigure("households")),
+        Column("organisations", "其中单位", KeptFigure("organisations")),
+        Column("not_reached", "未遇或拒访", KeptFigure("not_reached")),
+        Column("trained", "接受过消防培训", KeptFigure("trained")),
+        Column("suspect", "其中疑似冒牌培训", KeptFigure("suspect")),
         Column("institutions", "涉及机构数", Institutions()),
-        Column("products", "兜售产品件数", UnitFigure(lambda u: fn.COALESCE(fn.SUM(u.sold.c.quantity), 0))),
-        Column("amount", "涉及金额（元）", UnitFigure(lambda u: fn.COALESCE(fn.SUM(u.sold.c.amount_fen), 0)
-                                                + fn.COALESCE(fn.SUM(u.fees.c.fee_fen), 0)), type=MONEY, width=12),
+        Column("products", "兜售产品件数", KeptFigure("products")),
+        Column("amount", "涉及金额（元）", KeptFigure("amount_fen"), type=MONEY, width=12),
         Column("reports", "群众举报线索", ReportsReceived()),
         Column("referred", "已移交部门", ReferredCases()),
     ),
@@ -187,24 +208,14 @@ def table1(as_of, street=None):
     return compute(TABLE1, as_of, Scope("street", street) if street else Scope("district"))
 
 
-def units_not_visited(as_of, communities=None):
-    """{居委 code: units laid out by the end of day `as_of` with no record up to then} (one query)."""
-    eod = end_of_day(as_of)
-    visited = Survey.select(SQL("1")).where((Survey.unit == Unit.id) & (Survey.visited_at < eod))
-    query = (Unit.select(Unit.community, fn.COUNT(Unit.id))
-             .where((Unit.created_at < eod) & ~fn.EXISTS(visited)).group_by(Unit.community))
-    if communities is not None:
-        query = query.where(Unit.community.in_(communities))
-    return dict(query.tuples())
-
-
 def with_progress(result):
-    """附件1's rows and 居委 rows given `not_visited` (units laid out and never visited by D) for the progress
+    """附件1's rows and 居委 rows given `not_visited` (units known and never visited by D) for the progress
     charts; not a column of the table, so it is in no JSON, workbook or CSV."""
     scope = None if result.scope.kind == "district" else [d.key for d in result.details]
-    counts = units_not_visited(result.as_of, scope)
+    kept = unit_state.figures_as_of(result.as_of, scope)
     for detail in result.details:
-        detail.figures["not_visited"] = counts.get(detail.key, 0)
+        figures = kept.get(detail.key)
+        detail.figures["not_visited"] = figures["units"] - figures["visited"] if figures else 0
     for row in result.rows:
         row.figures["not_visited"] = sum(d.figures["not_visited"] for d in result.details if d.parent == row.key)
     return result

@@ -9,7 +9,7 @@ import datetime
 from peewee import Case, Select, fn
 
 from domain.common import codes
-from domain.common.clock import end_of_day
+from domain.common.clock import end_of_day, today_local
 from domain.common.fields import RecordErrors, parse_code, parse_text
 from domain.common.normalise import address_key
 from domain.org.permissions import community_codes
@@ -242,15 +242,15 @@ def building_progress(community):
 
 
 def community_progress(community_codes):
-    """One row per 居委 of `community_codes` (a query or list of codes): its name and unit counts."""
-    states = _states(Unit.community.in_(community_codes))
-    counts = (Select([states], [states.c.community, *_counts(states)]).group_by(states.c.community)
-              .bind(db).dicts())
-    by_community = {row["community"]: row for row in counts}
+    """One row per 居委 of `community_codes` (a query or list of codes): its name and unit counts today, from the
+    figures kept as records arrive (domain.survey.unit_state)."""
+    kept = unit_state.figures_as_of(today_local(), community_codes)
     rows = []
     for org in Org.select().where((Org.kind == "community") & Org.code.in_(community_codes)).order_by(Org.code):
-        found = by_community.get(org.code, {})
-        rows.append({"community": org, **{k: int(found.get(k, 0)) for k in COUNTS}})
+        figures = kept.get(org.code) or dict.fromkeys(unit_state.FIGURES, 0)
+        rows.append({"community": org, "total": figures["units"], "households": figures["household_units"],
+                     "surveyed": figures["surveyed"], "not_reached": figures["not_reached"],
+                     "not_visited": figures["units"] - figures["visited"]})
     return rows
 
 
