@@ -9,13 +9,13 @@ from playhouse.migrations import Runner
 from domain.common.clock import now_local
 from domain.demo import DEMO_USERS, DemoRefused, load_demo_data
 from domain.org import accounts
-from domain.org.org_import import ImportError_, import_departments, import_orgs
+from domain.org.org_import import ImportError_, add_district_departments, import_departments, import_orgs
 from domain.public.privacy import purge_contacts as purge
 from domain.reporting.campaign import CampaignError, deadlines, load_campaign_file
 from domain.reporting.mail import send_submission
 from domain.reporting.submissions import org_name
 from domain.survey import unit_state
-from models import Org, Submission, User, db, is_sqlite
+from models import ROLES, Org, Submission, User, db, is_sqlite
 
 BASE_DIR = os.path.dirname(os.path.abspath(__file__))
 MIGRATIONS_DIR = os.path.join(BASE_DIR, "migrations")
@@ -56,12 +56,14 @@ def register_commands(app):
             added, updated = import_orgs(csv_file.read())
         except ImportError_ as exc:
             raise click.ClickException(f"导入失败，未写入任何数据：{exc}")
-        click.echo(f"已导入：新增 {added}，更新 {updated}")
+        with open(DEFAULT_DEPARTMENTS_CSV, encoding="utf-8") as fh:
+            departments = add_district_departments(fh.read())  # a city's new districts get the plan's departments
+        click.echo(f"已导入：新增 {added}，更新 {updated}" + (f"；新增各区部门 {departments} 个" if departments else ""))
 
     @app.cli.command("create-user")
     @click.argument("username")
-    @click.option("--role", required=True, type=click.Choice(["surveyor", "street", "district", "department"]))
-    @click.option("--org", "org_code", required=True, help="居委/街镇/区代码，部门用户填部门代码")
+    @click.option("--role", required=True, type=click.Choice(list(ROLES)))
+    @click.option("--org", "org_code", required=True, help="居委/街镇/区/市代码，部门用户填部门代码")
     @click.option("--password", default=None, help="不填则提示输入")
     @click.option("--name", "display_name", default="", help="显示名")
     def create_user(username, role, org_code, password, display_name):

@@ -95,11 +95,12 @@ class BaseModel(Model):
 
 # --- Organisation (design section 3) -----------------------------------------------------------------
 
-ORG_KINDS = ("district", "street", "community")
+ORG_KINDS = ("city", "district", "street", "community")
 
 
 class Org(BaseModel):
-    """A district, a 街镇 (street) or a 居委 (community), identified by its statistical division code."""
+    """A city (one deployment for a whole city, design section 13), a district, a 街镇 (street) or a 居委
+    (community), identified by its statistical division code."""
 
     code = CharField(primary_key=True, max_length=16)
     name = CharField(max_length=100)
@@ -113,7 +114,26 @@ class Org(BaseModel):
             return Org.select().where(Org.code == self.code)
         if self.kind == "street":
             return Org.select().where((Org.kind == "community") & (Org.parent == self.code))
+        if self.kind == "district":
+            streets = Org.select(Org.code).where((Org.kind == "street") & (Org.parent == self.code))
+            return Org.select().where((Org.kind == "community") & Org.parent.in_(streets))
         return Org.select().where(Org.kind == "community")
+
+    def streets(self):
+        """The 街镇 under this org (its own for a 居委, itself when it is one)."""
+        if self.kind in ("street", "community"):
+            return Org.select().where(Org.code == (self.code if self.kind == "street" else self.parent_id))
+        if self.kind == "district":
+            return Org.select().where((Org.kind == "street") & (Org.parent == self.code))
+        return Org.select().where(Org.kind == "street")
+
+    @property
+    def district(self):
+        """The district this org is in (itself when it is one; None for a city)."""
+        org = self
+        while org is not None and org.kind not in ("district", "city"):
+            org = org.parent
+        return org if org is not None and org.kind == "district" else None
 
     @property
     def street(self):
@@ -125,14 +145,21 @@ class Org(BaseModel):
 
 
 class Department(BaseModel):
+    """A department of a district (区市场监管局 …). `plan` is its code in the plan's division of duties (shichang,
+    design section 4; the routing of section 9 names departments by it); in a city deployment its own code is
+    `<district code>-<plan>` (310104-shichang), in a deployment of one district the plan code alone."""
+
     code = CharField(primary_key=True, max_length=32)
     name = CharField(max_length=100)
+    plan = CharField(max_length=16, default="")
+    district = ForeignKeyField(Org, null=True, on_delete="RESTRICT")
 
 
 # --- People ------------------------------------------------------------------------------------------
 
-ROLES = ("surveyor", "street", "district", "department")
-ROLE_LABELS = {"surveyor": "排摸员（居委/物业）", "street": "街镇管理员", "district": "区管理员", "department": "部门"}
+ROLES = ("surveyor", "street", "district", "department", "city")
+ROLE_LABELS = {"surveyor": "排摸员（居委/物业）", "street": "街镇管理员", "district": "区管理员", "department": "部门",
+               "city": "市安委办"}
 
 
 class User(BaseModel):
@@ -366,6 +393,8 @@ class Report(BaseModel):
     community = ForeignKeyField(Org, null=True, backref="reports", on_delete="RESTRICT")
     # The 街镇 a resident picked on /r without knowing the 居委 (else the 居委's street; None: district queue).
     street = ForeignKeyField(Org, null=True, backref="street_reports", on_delete="RESTRICT")
+    # The district whose queue it is in: the 居委's or street's, or the one picked on /r in a city deployment.
+    district = ForeignKeyField(Org, null=True, backref="district_reports", on_delete="RESTRICT")
     kinds = CharField(max_length=200, default="")  # space-separated codes of what happened
     description = TextField()
     institution = CharField(max_length=200, default="")
@@ -484,6 +513,7 @@ class Lead(BaseModel):
     source = CharField(max_length=16)
     community = ForeignKeyField(Org, null=True, on_delete="RESTRICT")
     street = ForeignKeyField(Org, null=True, on_delete="RESTRICT", backref="street_leads")
+    district = ForeignKeyField(Org, null=True, on_delete="RESTRICT", backref="district_leads")  # whose lead it is
     logged_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     department = ForeignKeyField(Department, null=True, on_delete="RESTRICT")  # when a department logged it
     institution = CharField(max_length=200, default="")

@@ -70,11 +70,11 @@ def index():
 
 
 def render_detail(view, errors=None, status=200, values=None):
-    proposed = cases.proposals(view) if can(current_user, "cases.refer") else []
+    proposed = cases.proposals(view, current_user) if can(current_user, "cases.refer") else []
     mine = [r for r in view.referrals if r.department_id == current_user.department_id]
     return render_template(
         "cases/detail.html", case=view, proposed=proposed, history=cases.history(view), mine=mine,
-        departments=Department.select().order_by(Department.code), errors=errors or {}, values=values or {},
+        departments=cases.referable_departments(current_user), errors=errors or {}, values=values or {},
         default_due=cases.working_days_after(today_local(), due_days()), today=today_local(),
         draft=cases.draft_publication(view) if view.penalised else "", next_steps=referrals.next_steps,
         step_labels=referrals.STEP_LABELS, files=_files(view), photos=_report_photos(view)), status
@@ -109,7 +109,7 @@ def refer(case_id):
     values = {"departments": request.form.getlist("departments"), "lead": request.form.get("lead", ""),
               "due": request.form.get("due", ""), "note": request.form.get("note", "")}
     try:
-        chosen, lead, due, note = cases.parse_referral(values, view, due_days=due_days())
+        chosen, lead, due, note = cases.parse_referral(values, view, current_user, due_days=due_days())
     except cases.CaseError as exc:
         return render_detail(view, exc.errors, 422, values)
     cases.refer(current_user, view, chosen, lead, due, note)
@@ -214,7 +214,7 @@ def api_cases():
 @requires("cases.view")
 def api_case(case_id):
     view = case_or_404(case_id)
-    proposed = cases.proposals(view) if can(current_user, "cases.refer") else []
+    proposed = cases.proposals(view, current_user) if can(current_user, "cases.refer") else []
     return jsonify(view.as_json(proposed=proposed, masked=not can(current_user, "addresses.view")))
 
 
@@ -226,11 +226,11 @@ def api_refer(case_id):
     if not isinstance(body, dict):
         return error_response(422, "请求内容应为 JSON 对象", code="invalid", errors={"body": "请求内容应为 JSON 对象"})
     try:
-        chosen, lead, due, note = cases.parse_referral(body, view, due_days=due_days())
+        chosen, lead, due, note = cases.parse_referral(body, view, current_user, due_days=due_days())
     except cases.CaseError as exc:
         return error_response(422, str(exc), code="invalid", errors=exc.errors)
     cases.refer(current_user, view, chosen, lead, due, note)
-    return jsonify(cases.case_for(current_user, view.id).as_json(proposed=cases.proposals(view))), 201
+    return jsonify(cases.case_for(current_user, view.id).as_json(proposed=cases.proposals(view, current_user))), 201
 
 
 @bp.patch("/api/v1/referrals/<int:referral_id>")

@@ -60,7 +60,7 @@ def create_spot_check():
 
 def _spot_check_page(status=200, errors=None, form=None):
     return render("tables/spot_checks.html", "tables/_spot_checks.html", status,
-                  channels=spot_checks.channels_of(current_user.department_id), entries=spot_checks.entries_of(current_user),
+                  channels=spot_checks.channels_of(current_user.department), entries=spot_checks.entries_of(current_user),
                   errors=errors or {}, form=form or {}, new_uuid=str(uuid.uuid4()), today=today_local(),
                   saved=_saved(SpotCheck), CHANNEL_LABELS=codes.SPOT_CHECK_CHANNELS)
 

@@ -104,8 +104,9 @@ def submit(poster=None):
         # What the resident typed stays in a field in error, to correct rather than type again.
         values.update({name: request.form[name] for name in errors if name in TYPED and name in request.form})
         return render_form(poster, values, errors, 422)
-    community, street = (None, None) if poster else reports.where_from_choice(values["area"])
-    report = reports.submit_report(values, photos, current_app.config["UPLOAD_DIR"], poster, community, street)
+    community, street, district = (None, None, None) if poster else reports.where_from_choice(values["area"])
+    report = reports.submit_report(values, photos, current_app.config["UPLOAD_DIR"], poster, community, street,
+                                   district)
     return redirect(url_for("report.status", number=report.number, received=1), 303)
 
 

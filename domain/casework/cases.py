@@ -16,7 +16,7 @@ from domain.casework import referrals as referral_steps, routing
 from domain.casework.institutions import Group, groups as all_groups
 from domain.common.clock import iso_day, now_local, today_local
 from domain.common.fields import Field, Note, Shape, absent_or, enum, labelled
-from domain.org.permissions import mentions_seen_by, sees_case, works_for_department
+from domain.org.permissions import district_codes, mentions_seen_by, sees_case, works_for_department
 from domain.public.privacy import mask_address
 from domain.survey.flags import FLAGS
 from models import (
@@ -347,8 +347,20 @@ def findings(group):
     return found
 
 
-def proposals(view):
-    return routing.propose(findings(view.group))
+def referable_departments(user):
+    """The departments `user` may refer a case to: those of its district (design section 13)."""
+    return Department.select().where(Department.district.in_(district_codes(user))).order_by(Department.code)
+
+
+def proposals(view, user):
+    """The plan's departments for the case (domain.casework.routing), as the departments of `user`'s district."""
+    of_district = {d.plan: d for d in referable_departments(user)}
+    found = []
+    for proposal in routing.propose(findings(view.group)):
+        department = of_district.get(proposal.department)
+        if department is not None:
+            found.append(routing.Proposal(department.code, proposal.lead, proposal.reasons, department.name))
+    return found
 
 
 def working_days_after(day, count):
@@ -361,13 +373,14 @@ def working_days_after(day, count):
 
 
 class Departments(Field):
-    """The departments a case is referred to: codes of the department list, one or several."""
+    """The departments a case is referred to: codes of the departments of the referrer's district, one or
+    several."""
 
     required = True
 
     def read(self, value, path, errors, context, required):
         chosen = [value] if isinstance(value, str) else (value or [])
-        known = {d.code for d in Department.select(Department.code)}
+        known = context.extra["known_departments"]
         if not isinstance(chosen, list) or not chosen or any(not isinstance(c, str) or c not in known for c in chosen):
             errors.add(path, "请选择要移交的部门")
             return []
@@ -420,11 +433,16 @@ def due_by_default(referral, errors, context):
 def not_referred_already(referral, errors, context):
     already = [c for c in referral["departments"] if context.extra["view"].open_referral_to(c)]
     if already and not errors:
-        names = "、".join(routing.DEPARTMENT_NAMES.get(c, c) for c in already)
+        names = "、".join(d.name for d in Department.select().where(Department.code.in_(already))
+                         .order_by(Department.code))
         errors.add("departments", f"已移交{names}，仍在处置中")
 
 
-DEPARTMENT = enum(routing.DEPARTMENT_NAMES, labelled(routing.DEPARTMENT_NAMES))
+# A department's code: the plan's (a deployment of one district), or the district's code and the plan's.
+DEPARTMENT = {"anyOf": [enum(routing.DEPARTMENT_NAMES),
+                        {"type": "string", "pattern": f"^[0-9]{{6}}-({'|'.join(routing.DEPARTMENT_NAMES)})$"}],
+              "description": labelled(routing.DEPARTMENT_NAMES) + "; in a city deployment after the district's code "
+                                                                 "(310104-shichang)"}
 
 REFERRAL = Shape("ReferralInput", {
     "departments": Departments(),
@@ -438,10 +456,11 @@ REFERRAL = Shape("ReferralInput", {
     "then": {"required": ["lead"]}})
 
 
-def parse_referral(values, view, today=None, due_days=DEFAULT_DUE_WORKING_DAYS):
+def parse_referral(values, view, user, today=None, due_days=DEFAULT_DUE_WORKING_DAYS):
     """(department codes, lead code, due date, note) from the street's form or the API; CaseError if wrong."""
     now = datetime.datetime.combine(today, datetime.time()) if today else now_local()
-    referral, errors = REFERRAL.read(values, now=now, view=view, due_days=due_days)
+    known = {d.code for d in referable_departments(user)}
+    referral, errors = REFERRAL.read(values, now=now, view=view, due_days=due_days, known_departments=known)
     if errors:
         raise CaseError(dict(errors))
     return referral["departments"], referral["lead"], referral["due"], referral["note"]
@@ -472,7 +491,8 @@ def _community_of(view):
 
 
 def _mark_reports_referred(user, view, departments, at):
-    names = "、".join(routing.DEPARTMENT_NAMES.get(c, c) for c in departments)
+    names = "、".join(d.name for d in Department.select().where(Department.code.in_(departments))
+                     .order_by(Department.code))
     for mention in view.group.reports:
         if mention.status in ("new", "checking", "confirmed"):
             Report.update(status="referred", updated_at=at).where(Report.id == mention.id).execute()

@@ -43,6 +43,7 @@ class Mention:
     ref: str  # report number, lead source, or the unit's name
     status: str  # report status ('' for trainings and leads)
     street: str = None  # 街镇 code: the 居委's, or the one a report or lead was placed in without a 居委
+    district: str = None  # the street's district, or the one a report or lead was placed in without a street
     suspect: bool = False
     nature: str = "unknown"  # 机构性质 as recorded (trainings and leads)
     products: list = field(default_factory=list)  # [(product, quantity, amount_fen)] bought at the training
@@ -100,7 +101,8 @@ def mentions(as_of, with_products=True):
                          Training.position, Unit.address.alias("place"), Training.fee_fen.alias("amount_fen"),
                          Training.flags, Training.trainer_identity.alias("identity"), Training.content,
                          c.visited_at.alias("at"), Unit.name.alias("ref"), Value("").alias("status"),
-                         SQL("NULL").alias("street"), Training.suspect, Training.institution_nature.alias("nature"))
+                         SQL("NULL").alias("street"), SQL("NULL").alias("district"), Training.suspect,
+                         Training.institution_nature.alias("nature"))
                  .join(latest, on=(Training.survey == c.id))
                  .join(Unit, on=(c.unit_id == Unit.id))
                  .where((c.rn == 1) & (c.outcome == "surveyed")
@@ -109,17 +111,18 @@ def mentions(as_of, with_products=True):
                .select(Value("report"), Report.id, Report.institution, Report.institution_key, Report.phone_digits,
                        Report.community, SQL("NULL"), SQL("NULL"), SQL("NULL"), Report.place, Report.amount_fen,
                        Report.flags, Value(""), Report.description, Report.created_at, Report.number,
-                       Report.status, Report.street, Report.suspect, Value("unknown")))
+                       Report.status, Report.street, Report.district, Report.suspect, Value("unknown")))
     leads = (Lead.select(Value("lead"), Lead.id, Lead.institution, Lead.institution_key, Lead.phone_digits,
                          Lead.community, SQL("NULL"), SQL("NULL"), SQL("NULL"), Lead.url, Lead.fee_fen, Lead.flags,
                          Lead.trainer_identity, Lead.description, Lead.created_at, Lead.source, Value(""),
-                         Lead.street, Lead.suspect, Lead.institution_nature)
+                         Lead.street, Lead.district, Lead.suspect, Lead.institution_nature)
              .where(Lead.created_at < end_of_day(as_of)))
     query = trainings.union_all(reports).union_all(leads).with_cte(latest)
     found = [Mention(**row) for row in query.dicts()]
-    street_of = dict(Org.select(Org.code, Org.parent).where(Org.kind == "community").tuples())
+    parent_of = dict(Org.select(Org.code, Org.parent).where(Org.kind.in_(("community", "street"))).tuples())
     for mention in found:
-        mention.street = street_of.get(mention.community) or mention.street
+        mention.street = parent_of.get(mention.community) or mention.street
+        mention.district = parent_of.get(mention.street) or mention.district
     if not with_products:
         return found
 

@@ -12,7 +12,7 @@ from domain.common import codes
 from domain.common.fields import ClientUuid, Code, CodeList, Money, OrgCode, Shape, Text, Url, YesNo
 from domain.common.money import from_fen, to_fen
 from domain.common.normalise import institution_key, phone_digits
-from domain.org.permissions import sees_place, sees_whole_district, works_for_department
+from domain.org.permissions import district_codes, sees_place, sees_whole_district, works_for_department
 from domain.survey import flags as red_flags
 from domain.survey.record import record_fingerprint
 from domain.survey.store import is_approved_name
@@ -71,8 +71,8 @@ def lead_flags(lead, is_approved=is_approved_name):
 
 
 def _place(user, lead):
-    """(community, street) of a lead: a 居委 or a 街镇 in the user's scope; a department's or the district's
-    lead may name any, or none (a district-wide lead)."""
+    """(community, street, district) of a lead: a 居委 or a 街镇 in the user's scope; a department's or the
+    district's lead may name any of its district, or none (a district-wide lead)."""
     community = Org.get_or_none((Org.code == lead["community"]) & (Org.kind == "community")) \
         if lead["community"] else None
     street = Org.get_or_none((Org.code == lead["street"]) & (Org.kind == "street")) if lead["street"] else None
@@ -82,13 +82,18 @@ def _place(user, lead):
         raise LeadError({"street": f"没有这个街镇代码：{lead['street']}"})
     if community is not None:
         street = community.parent
+    district = street.parent_id if street is not None else None
     if works_for_department(user) or sees_whole_district(user):
-        return community, street  # they work district-wide: a lead may name no place at all
+        # They work district-wide: a lead may name no place at all, or any of their district.
+        own = district_codes(user)
+        if district is not None and district not in own:
+            raise LeadError({"community" if community else "street": "这个地方不在您负责的范围内"})
+        return community, street, district or (own[0] if own else None)
     if street is None:
         raise LeadError({"street": "请选择线索所在的街镇或居委"})
-    if not sees_place(user, community.code if community else None, street.code):
+    if not sees_place(user, community.code if community else None, street.code, district):
         raise LeadError({"community" if community else "street": "这个地方不在您负责的范围内"})
-    return community, street
+    return community, street, district
 
 
 def store_lead(user, lead):
@@ -96,12 +101,13 @@ def store_lead(user, lead):
     fingerprint = record_fingerprint(lead)
     existing = Lead.get_or_none(Lead.client_uuid == lead["client_uuid"])
     if existing is None:
-        community, street = _place(user, lead)
+        community, street, district = _place(user, lead)
         flags = lead_flags(lead)
         try:
             with db.atomic():
                 row = Lead.create(
                     client_uuid=lead["client_uuid"], source=lead["source"], community=community, street=street,
+                    district=district,
                     logged_by=user, department=user.department_id, institution=lead["institution"],
                     institution_key=institution_key(lead["institution"]),
                     institution_phone=lead["institution_phone"], phone_digits=phone_digits(lead["institution_phone"]),

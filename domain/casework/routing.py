@@ -48,13 +48,14 @@ RULES = (
 
 @dataclass
 class Proposal:
-    department: str
+    department: str  # the plan's code (shichang); the district's department's code once proposed to a district
     lead: bool
     reasons: list
+    department_name: str = ""
 
     @property
     def name(self):
-        return DEPARTMENT_NAMES.get(self.department, self.department)
+        return self.department_name or DEPARTMENT_NAMES.get(self.department, self.department)
 
     @property
     def reason(self):

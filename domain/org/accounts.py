@@ -10,7 +10,7 @@ from domain.common.clock import now_local
 from models import ROLES, ApiToken, Department, Org, User, UserSession, audit
 
 # Which kind of org each role belongs to (design section 3).
-ROLE_ORG_KIND = {"surveyor": "community", "street": "street", "district": "district"}
+ROLE_ORG_KIND = {"surveyor": "community", "street": "street", "district": "district", "city": "city"}
 
 
 @functools.lru_cache(maxsize=4)

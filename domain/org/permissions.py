@@ -14,12 +14,13 @@ domain.public.reports.reports_in_scope).
 from peewee import SQL
 
 from domain.common import codes
-from domain.reporting.tabledef import Scope, district_org
+from domain.reporting.tabledef import Scope
 from models import ActionEntry, Building, Department, Org, Poster, Report, Sample, SpotCheck, Submission, Survey, Unit
 
-SURVEYOR, STREET, DISTRICT, DEPARTMENT = "surveyor", "street", "district", "department"
-EVERYONE = frozenset((SURVEYOR, STREET, DISTRICT, DEPARTMENT))
+SURVEYOR, STREET, DISTRICT, DEPARTMENT, CITY = "surveyor", "street", "district", "department", "city"
+EVERYONE = frozenset((SURVEYOR, STREET, DISTRICT, DEPARTMENT, CITY))
 STAFF = frozenset((SURVEYOR, STREET, DISTRICT))  # the campaign's own people, as opposed to departments
+# The city (市安委办, design section 13) sees every district and reads; it refers, triages and decides nothing.
 
 # action → the roles that may do it. Scope (which 居委, which department) is checked separately, per record.
 RULES = {
@@ -32,11 +33,11 @@ RULES = {
     "cases.refer": frozenset((STREET, DISTRICT)),
     "cases.mark_important": EVERYONE,
     "cases.publish": frozenset((DISTRICT,)),      # the public 曝光 page
-    "cases.oversee": frozenset((DISTRICT,)),      # 重要 cases counted in the navigation, at once
+    "cases.oversee": frozenset((DISTRICT, CITY)),  # 重要 cases counted in the navigation, at once
     "referrals.work": frozenset((DEPARTMENT,)),   # accept, record what was done, return
     "leads.log": frozenset((STREET, DISTRICT, DEPARTMENT)),
-    "tables.view": frozenset((STREET, DISTRICT)),
-    "overview": frozenset((STREET, DISTRICT)),    # the landing page: new 线索 and progress per 居委/街镇
+    "tables.view": frozenset((STREET, DISTRICT, CITY)),
+    "overview": frozenset((STREET, DISTRICT, CITY)),  # the landing page: 线索 and progress per 居委/街镇/区
     "problems.decide": frozenset((DISTRICT,)),    # merge and split institutions of the problem list
     "approved.manage": frozenset((DISTRICT,)),
     "audit.view": frozenset((DISTRICT,)),
@@ -45,14 +46,14 @@ RULES = {
     "addresses.view": STAFF,
     "contacts.view": STAFF,
     # 附件2/附件3 and the workbook of all three: each sees the rows of its own scope (table_scope)
-    "tables.campaign": frozenset((STREET, DISTRICT, DEPARTMENT)),
+    "tables.campaign": frozenset((STREET, DISTRICT, DEPARTMENT, CITY)),
     "spot_checks.enter": frozenset((DEPARTMENT,)),  # 附件2, in the channels the department is responsible for
     "samples.collect": frozenset((DEPARTMENT,)),  # survey samples: the department of the 培训兜售 channel
     "actions.enter": frozenset((STREET, DEPARTMENT)),  # 附件3's entered columns, for its own row
     "tables.submit": frozenset((STREET, DEPARTMENT)),  # 报送: freeze its tables as of a day
-    "submissions.view": frozenset((STREET, DISTRICT, DEPARTMENT)),  # its own submissions; the district all
-    "submissions.review": frozenset((DISTRICT,)),  # per deadline: who submitted, who is late
-    "summary.draft": frozenset((STREET, DISTRICT, DEPARTMENT)),  # 工作总结 as a Word draft
+    "submissions.view": frozenset((STREET, DISTRICT, DEPARTMENT, CITY)),  # its own; the district's, the city's
+    "submissions.review": frozenset((DISTRICT, CITY)),  # per deadline: who submitted, who is late
+    "summary.draft": frozenset((STREET, DISTRICT, DEPARTMENT, CITY)),  # 工作总结 as a Word draft
 }
 
 PUBLIC = "public"  # marks a view anyone may open, logged in or not
@@ -74,7 +75,7 @@ def can(user, action, thing=None):
 
 
 def community_codes(user):
-    """A query of the 居委 codes in the user's scope: its own 居委, its street's, all for the district;
+    """A query of the 居委 codes in the user's scope: its own 居委, its street's, its district's, all for the city;
     none for a department (it sees cases, not places)."""
     if user.role == DEPARTMENT or user.org_id is None:
         return Org.select(Org.code).where(SQL("1 = 0"))
@@ -82,31 +83,48 @@ def community_codes(user):
 
 
 def street_codes(user):
-    """The 街镇 codes whose tables the user may see: its own street, or all of them for the district."""
-    if user.role == DISTRICT:
-        return [o.code for o in Org.select(Org.code).where(Org.kind == "street").order_by(Org.code)]
+    """The 街镇 codes whose tables the user may see: its own street, its district's, or all of them for the city."""
+    if user.role in (DISTRICT, CITY):
+        return [o.code for o in user.org.streets().select(Org.code).order_by(Org.code)]
     if user.role == STREET:
         return [user.org_id]
     return []
 
 
+def district_codes(user):
+    """The districts the user works in: all for the city, its own for anyone else (its street's or its
+    department's)."""
+    if user.role == CITY:
+        return [o.code for o in Org.select(Org.code).where(Org.kind == "district").order_by(Org.code)]
+    district = user.department.district if user.role == DEPARTMENT and user.department_id else \
+        (user.org.district if user.org_id else None)
+    return [district.code] if district is not None else []
+
+
 def sees_whole_district(user):
-    """District users see every street at once; everyone else sees their own part."""
-    return user.role == DISTRICT
+    """District and city users see every street at once; everyone else sees their own part."""
+    return user.role in (DISTRICT, CITY)
+
+
+def sees_whole_city(user):
+    """The city sees every district at once."""
+    return user.role == CITY
 
 
 def picks_community(user):
     """Street and district users choose which 居委 a page is about; a 居委 worker has only their own."""
-    return user.role in (STREET, DISTRICT)
+    return user.role in (STREET, DISTRICT, CITY)
 
 
-def sees_place(user, community, street):
-    """Whether something located in 居委 `community` (or, without a 居委, in 街镇 `street`) is in the user's
-    scope. Departments see no places: they see what was referred to them."""
-    if user.role == DISTRICT:
+def sees_place(user, community, street, district):
+    """Whether something located in 居委 `community` (or, without a 居委, in 街镇 `street`, or only in `district`) is
+    in the user's scope. Departments see no places: they see what was referred to them."""
+    if user.role == CITY:
         return True
+    if user.role == DISTRICT:
+        return district == user.org_id
     if user.role == STREET:
-        return street == user.org_id
+        return street is not None and street == user.org_id
     if user.role == SURVEYOR:
         return community is not None and community == user.org_id
     return False
@@ -123,17 +141,17 @@ def works_for_department(user):
 
 
 def can_see_community(user, code):
-    return user.role == DISTRICT or community_codes(user).where(Org.code == code).exists()
+    return user.role == CITY or community_codes(user).where(Org.code == code).exists()
 
 
 def community_in_scope(user, community):
-    """can_see_community for a 居委 row already loaded, without a query (a record is stored on every tap): a
-    surveyor's own 居委, its street's for a street user, any for the district (ROLE_ORG_KIND in accounts.py
-    puts each role at its kind of org)."""
+    """can_see_community for a 居委 row already loaded, without a query for the roles that record (a record is
+    stored on every tap): a surveyor's own 居委, its street's for a street user, its district's for the district
+    (ROLE_ORG_KIND in accounts.py puts each role at its kind of org). The city records nothing."""
     if community.kind != "community":
         return False
     if user.role == DISTRICT:
-        return True
+        return community.parent is not None and community.parent.parent_id == user.org_id
     if user.role == STREET:
         return community.parent_id is not None and community.parent_id == user.org_id
     return user.role == SURVEYOR and community.code == user.org_id
@@ -152,21 +170,32 @@ def scope(user, model):
     if model is ActionEntry:
         return _own_rows(user, ActionEntry)
     if model is SpotCheck:
-        if user.role == DISTRICT:
-            return SpotCheck.select()
+        if user.role in (DISTRICT, CITY):
+            return SpotCheck.select().where(SpotCheck.department.in_(department_codes(user)))
         return SpotCheck.select().where(SpotCheck.department == (user.department_id or ""))
     if model is Sample:
-        if user.role == DISTRICT or collects_samples(user):
-            return Sample.select()
+        if user.role in (DISTRICT, CITY) or collects_samples(user):
+            return Sample.select().where(Sample.community.in_(community_codes(user) if user.role != DEPARTMENT else
+                                                              _communities_of(district_codes(user))))
         return Sample.select().where(SQL("1 = 0"))
     raise KeyError(f"no scope rule for {model.__name__}")
 
 
+def department_codes(user):
+    """A query of the codes of the departments of the user's districts."""
+    return Department.select(Department.code).where(Department.district.in_(district_codes(user)))
+
+
+def _communities_of(districts):
+    streets = Org.select(Org.code).where((Org.kind == "street") & Org.parent.in_(districts))
+    return Org.select(Org.code).where((Org.kind == "community") & Org.parent.in_(streets))
+
+
 def _own_rows(user, model):
-    """Rows that belong to a street or a department (model.street, model.department): the user's own org's;
-    all of them for the district."""
-    if user.role == DISTRICT:
-        return model.select()
+    """Rows that belong to a street or a department (model.street, model.department): the user's own org's; all
+    of its district's (or the city's) for the district (the city)."""
+    if user.role in (DISTRICT, CITY):
+        return model.select().where(model.street.in_(street_codes(user)) | model.department.in_(department_codes(user)))
     if user.role == DEPARTMENT and user.department_id:
         return model.select().where(model.department == user.department_id)
     if user.role == STREET and user.org_id:
@@ -184,17 +213,23 @@ def own_scope(user):
     return None
 
 
-def table_scope(user, street=None, department=None):
-    """Whose tables `user` sees, given ?street= or ?department= codes: the district may pick any street or
-    department (or see the whole district); anyone else sees only its own. None when outside their scope."""
-    if user.role == DISTRICT:
+def table_scope(user, street=None, department=None, district=None):
+    """Whose tables `user` sees, given ?street=, ?department= or ?district= codes: the district may pick any of
+    its streets or departments (or see the whole district); the city any district, street or department (or the
+    whole city); anyone else sees only its own. None when outside their scope."""
+    if user.role in (DISTRICT, CITY):
         if street:
             org = Org.get_or_none((Org.code == street) & (Org.kind == "street"))
-            return Scope("street", org) if org else None
+            return Scope("street", org) if org and org.code in street_codes(user) else None
         if department:
             found = Department.get_or_none(Department.code == department)
-            return Scope("department", found) if found else None
-        return Scope("district", district_org())
+            return Scope("department", found) if found and found.district_id in district_codes(user) else None
+        if district and user.role == CITY:
+            org = Org.get_or_none((Org.code == district) & (Org.kind == "district"))
+            return Scope("district", org) if org else None
+        if user.role == CITY:
+            return Scope("city", user.org)
+        return None if district and district != user.org_id else Scope("district", user.org)
     own = own_scope(user)
     if own is None or (street and street != own.code) or (department and department != own.code) \
             or (street and own.kind != "street") or (department and own.kind != "department"):
@@ -203,12 +238,14 @@ def table_scope(user, street=None, department=None):
 
 
 def _reports_placed(user):
-    """Reports placed in the user's places: its 居委's, its street's (also those placed only in the street), all for
-    the district. A department sees no places: the reports it sees are those of the cases referred to it
-    (domain.public.reports.reports_in_scope)."""
+    """Reports placed in the user's places: its 居委's, its street's (also those placed only in the street), its
+    district's (also those placed in no street), all for the city. A department sees no places: the reports it
+    sees are those of the cases referred to it (domain.public.reports.reports_in_scope)."""
     query = Report.select()
-    if user.role == DISTRICT:
+    if user.role == CITY:
         return query
+    if user.role == DISTRICT:
+        return query.where(Report.district == user.org_id)
     if user.role == DEPARTMENT:
         return query.where(SQL("1 = 0"))
     if user.role == STREET:
@@ -218,7 +255,7 @@ def _reports_placed(user):
 
 def collects_samples(user):
     """Whether `user` works for the department that collects products bought at trainings (消防救援)."""
-    return user.role == DEPARTMENT and user.department_id == SAMPLE_DEPARTMENT
+    return user.role == DEPARTMENT and user.department_id is not None and user.department.plan == SAMPLE_DEPARTMENT
 
 
 def in_scope(user, thing):
@@ -227,7 +264,9 @@ def in_scope(user, thing):
             return can_see_community(user, thing.code)
         if thing.kind == "street":
             return thing.code in street_codes(user)
-        return sees_whole_district(user)
+        if thing.kind == "district":
+            return sees_whole_district(user) and thing.code in district_codes(user)
+        return sees_whole_city(user)
     model = type(thing)
     return scope(user, model).where(model._meta.primary_key == thing._pk).exists()
 
@@ -236,15 +275,15 @@ def in_scope(user, thing):
 
 
 def sees_case(user, mentions, referred_to_it=False, leads_it_logged=frozenset()):
-    """Whether a case with these mentions (survey trainings, reports, leads: each with .kind, .id, .community and
-    .street) is `user`'s to see: one of them in its places; for a department, the case referred to it
-    (`referred_to_it`) or one of the leads it logged (their ids). The district sees every case, also one whose
-    mentions have all gone (Schemathesis found a 404)."""
-    if sees_whole_district(user):
+    """Whether a case with these mentions (survey trainings, reports, leads: each with .kind, .id, .community,
+    .street and .district) is `user`'s to see: one of them in its places; for a department, the case referred to it
+    (`referred_to_it`) or one of the leads it logged (their ids). The city sees every case; a district also one whose
+    mentions have all gone (Schemathesis found a 404), which holds nothing of any place."""
+    if sees_whole_city(user) or (user.role == DISTRICT and not mentions):
         return True
     if works_for_department(user):
         return referred_to_it or any(m.kind == "lead" and m.id in leads_it_logged for m in mentions)
-    return any(sees_place(user, m.community, m.street) for m in mentions)
+    return any(sees_place(user, m.community, m.street, m.district) for m in mentions)
 
 
 def mentions_seen_by(user, mentions):
@@ -252,4 +291,4 @@ def mentions_seen_by(user, mentions):
     all of a case referred to it: it has to check it."""
     if works_for_department(user):
         return list(mentions)
-    return [m for m in mentions if sees_place(user, m.community, m.street)]
+    return [m for m in mentions if sees_place(user, m.community, m.street, m.district)]

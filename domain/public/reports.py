@@ -146,19 +146,23 @@ def normalise_number(text):
     return text
 
 
-def create_report(values, poster=None, community=None, street=None, photos=()):
-    """Store a report (status new) with its already-cleaned photos [(filename, width, height)]."""
+def create_report(values, poster=None, community=None, street=None, photos=(), district=None):
+    """Store a report (status new) with its already-cleaned photos [(filename, width, height)], in the queue of its
+    居委, else its street, else its district (the deployment's only one when none was picked)."""
     if poster is not None:
         community = poster.community
     if community is not None:
         street = community.parent
+    if street is not None:
+        district = street.parent
+    district = district or only_district()
     flags = report_flags(values["kinds"], values["institution"])
     received = now_local()
     for _ in range(10):
         try:
             with db.atomic():
                 report = Report.create(
-                    number=new_number(received), poster=poster, community=community, street=street,
+                    number=new_number(received), poster=poster, community=community, street=street, district=district,
                     kinds=" ".join(values["kinds"]), description=values["description"],
                     institution=values["institution"], institution_key=institution_key(values["institution"]),
                     institution_phone=values["institution_phone"],
@@ -177,11 +181,11 @@ def create_report(values, poster=None, community=None, street=None, photos=()):
     raise RuntimeError("could not draw a free report number")
 
 
-def submit_report(values, cleaned_photos, upload_dir, poster=None, community=None, street=None):
+def submit_report(values, cleaned_photos, upload_dir, poster=None, community=None, street=None, district=None):
     """Save the cleaned photos under random names, then the report; no stray files if the report fails."""
     saved = [(uploads.save_photo(upload_dir, jpeg), width, height) for jpeg, width, height in cleaned_photos]
     try:
-        return create_report(values, poster, community, street, saved)
+        return create_report(values, poster, community, street, saved, district)
     except Exception:
         for filename, _, _ in saved:
             uploads.remove_photo(upload_dir, filename)
@@ -189,14 +193,23 @@ def submit_report(values, cleaned_photos, upload_dir, poster=None, community=Non
 
 
 def where_from_choice(choice):
-    """(community, street) from the general page's place choice: "c:<居委 code>", "s:<街镇 code>" or ""."""
+    """(community, street, district) from the general page's place choice: "c:<居委 code>", "s:<街镇 code>",
+    "d:<区 code>" (a city deployment) or ""."""
     kind, _, code = (choice or "").partition(":")
     org = Org.get_or_none(Org.code == code) if code else None
     if kind == "c" and org is not None and org.kind == "community":
-        return org, org.parent
+        return org, org.parent, None
     if kind == "s" and org is not None and org.kind == "street":
-        return None, org
-    return None, None
+        return None, org, None
+    if kind == "d" and org is not None and org.kind == "district":
+        return None, None, org
+    return None, None, None
+
+
+def only_district():
+    """The district of a deployment of one district (None in a city's: a report there names its district)."""
+    districts = list(Org.select().where(Org.kind == "district").limit(2))
+    return districts[0] if len(districts) == 1 else None
 
 
 def report_by_number(text):
@@ -277,13 +290,24 @@ def place_label(report):
         return report.community.name
     if report.street_id:
         return f"{report.street.name}（未指明居委）"
+    if report.district_id and not only_district():
+        return f"{report.district.name}（未指明街镇）"
     return "未指明地点（区级）"
 
 
 def street_choices():
-    """The streets with their 居委, for the general report page: [(street, [community, …])]."""
+    """The places the general report page offers: [(group, [(value, label), …])]. A district's streets with their
+    居委; in a city deployment, each district with its streets only (a list of every 居委 of a city would not load
+    on a weak signal)."""
+    if only_district() is None and Org.select().where(Org.kind == "district").exists():
+        streets = {}
+        for street in Org.select().where(Org.kind == "street").order_by(Org.code):
+            streets.setdefault(street.parent_id, []).append((f"s:{street.code}", street.name))
+        return [(district.name, [(f"d:{district.code}", f"{district.name}（不清楚哪个街镇）")]
+                 + streets.get(district.code, []))
+                for district in Org.select().where(Org.kind == "district").order_by(Org.code)]
     communities = {}
     for community in Org.select().where(Org.kind == "community").order_by(Org.code):
-        communities.setdefault(community.parent_id, []).append(community)
-    return [(street, communities.get(street.code, []))
+        communities.setdefault(community.parent_id, []).append((f"c:{community.code}", community.name))
+    return [(street.name, [(f"s:{street.code}", f"{street.name}（不清楚哪个居委）")] + communities.get(street.code, []))
             for street in Org.select().where(Org.kind == "street").order_by(Org.code)]

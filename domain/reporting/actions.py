@@ -9,14 +9,14 @@ street's row and in a department's row.
 """
 import datetime
 
-from peewee import Select, fn
+from peewee import fn
 
 from domain.casework import institutions
 from domain.common.clock import end_of_day
 from domain.common.fields import ClientUuid, Count, Day, OrgCode, Shape
 from domain.reporting.entries import store_once
-from domain.reporting.tabledef import MONEY, Column, Row, Source, Table, departments_in, streets_in
-from domain.survey.latest import ranked_records
+from domain.reporting.tabledef import MONEY, Column, Row, Source, Table, departments_in, districts_in, streets_in
+from domain.survey import unit_state
 from models import ActionEntry, Case, CaseEvent, Org, Poster, SpotCheck, audit, db
 
 # --- entering what a street or department did ---------------------------------------------------------------
@@ -134,15 +134,12 @@ class SurveyedUnits(Source):
     """A street's 检查单位数: units whose latest record by D is surveyed (the rule of 附件1's 排摸单位数)."""
 
     def collect(self, ctx, column):
-        communities = None if ctx.scope.kind == "district" else \
-            Org.select(Org.code).where((Org.kind == "community") & (Org.parent == ctx.scope.code))
-        latest = ranked_records(ctx.as_of, communities)
-        c = latest.c
-        query = (Select(from_list=[latest], columns=[c.community_id, fn.COUNT(c.id)])
-                 .where((c.rn == 1) & (c.outcome == "surveyed")).group_by(c.community_id)
-                 .with_cte(latest).bind(db))
+        if ctx.scope.kind == "department":
+            return []
+        communities = None if ctx.scope.kind == "city" else ctx.scope.org.communities().select(Org.code)
         street_of = _street_of_communities()
-        return [(street_of.get(code), None, int(count)) for code, count in query.tuples()]
+        return [(street_of.get(code), None, figures["surveyed"])
+                for code, figures in unit_state.figures_as_of(ctx.as_of, communities).items()]
 
 
 class PostersPutUp(Source):
@@ -235,6 +232,10 @@ def case_outcomes(groups, published, outcome):
 
 
 def _rows(scope):
+    """A row per street, then per department; a city's: a row per district, adding up its streets and departments."""
+    if scope.kind == "city":
+        return [Row(key=d.code, labels=("区", d.name), identity={"code": d.code, "name": d.name, "kind": "district"},
+                    kind="district", code=d.code) for d in districts_in(scope)]
     streets = [Row(key=s.code, labels=("街镇", s.name), identity={"code": s.code, "name": s.name, "kind": "street"},
                    kind="street", code=s.code) for s in streets_in(scope)]
     departments = [Row(key=d.code, labels=("部门", d.name),

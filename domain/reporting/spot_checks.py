@@ -11,6 +11,7 @@ import datetime
 
 from peewee import JOIN, Case, fn
 
+from domain.casework import routing
 from domain.common import codes
 from domain.common.fields import ClientUuid, Code, Count, Day, Money, OrgCode, Shape, parse_code
 from domain.common.money import from_fen, to_fen
@@ -25,10 +26,10 @@ __all__ = ["Conflict", "NotYours", "TABLE2"]
 SAMPLE_CHANNELS = ("training", "door_to_door")  # purchase channels of a fake trainer's sale
 
 
-def channels_of(department_code):
-    """The 附件2 channels a department enters, in the glossary's order."""
+def channels_of(department):
+    """The 附件2 channels a department enters (by its plan code), in the glossary's order."""
     return {code: label for code, label in codes.SPOT_CHECK_CHANNELS.items()
-            if codes.CHANNEL_DEPARTMENTS[code] == department_code}
+            if codes.CHANNEL_DEPARTMENTS[code] == department.plan}
 
 
 # --- entering spot checks -------------------------------------------------------------------------------------
@@ -68,8 +69,9 @@ def check_department(user, values, errors):
     """The entry must be the user's own department's, in a channel that department is responsible for."""
     if values["department"] and values["department"] != user.department_id:
         errors.add("department", "只能填报本部门的抽查情况")
-    elif values["channel"] and codes.CHANNEL_DEPARTMENTS[values["channel"]] != user.department_id:
-        responsible = Department.get_or_none(Department.code == codes.CHANNEL_DEPARTMENTS[values["channel"]])
+    elif values["channel"] and codes.CHANNEL_DEPARTMENTS[values["channel"]] != user.department.plan:
+        responsible = Department.get_or_none((Department.plan == codes.CHANNEL_DEPARTMENTS[values["channel"]])
+                                             & (Department.district == user.department.district_id))
         errors.add("channel", f"{codes.SPOT_CHECK_CHANNELS[values['channel']]}由"
                               f"{responsible.name if responsible else '其他部门'}填报")
     return errors
@@ -219,25 +221,36 @@ class SamplesTested(Source):
 
     def collect(self, ctx, column):
         counts = ctx.once(SamplesTested, lambda: _sample_counts(ctx.as_of))
-        return [((SAMPLE_DEPARTMENT, "training", product), None, failed if self.failed else tested)
-                for product, (tested, failed) in counts.items()]
+        return [((department, "training", product), None, failed if self.failed else tested)
+                for (department, product), (tested, failed) in counts.items()]
 
 
 def _sample_counts(as_of):
-    query = (Sample.select(Sample.product, fn.COUNT(Sample.id).alias("tested"),
+    """{(the collecting department of the sample's district, product): (tested, failed)} by the end of D."""
+    street = Org.alias()
+    collector = {district: code for code, district in Department.select(Department.code, Department.district)
+                 .where(Department.plan == SAMPLE_DEPARTMENT).tuples()}
+    query = (Sample.select(street.parent.alias("district"), Sample.product, fn.COUNT(Sample.id).alias("tested"),
                            fn.SUM(Case(None, [(Sample.result == "failed", 1)], 0)).alias("failed"))
+             .join(Org, on=(Sample.community == Org.code)).join(street, on=(Org.parent == street.code))
              .where(Sample.result.is_null(False) & (Sample.tested_on <= as_of))
-             .group_by(Sample.product))
-    return {r["product"]: (int(r["tested"]), int(r["failed"] or 0)) for r in query.dicts()}
+             .group_by(street.parent, Sample.product))
+    return {(collector.get(r["district"], SAMPLE_DEPARTMENT), r["product"]): (int(r["tested"]), int(r["failed"] or 0))
+            for r in query.dicts()}
 
 
 def _department_name(code):
     department = Department.get_or_none(Department.code == code)
-    return department.name if department else code
+    return department.name if department else routing.DEPARTMENT_NAMES.get(code, code)
 
 
 def _rows(scope):
-    departments = {d.code: d for d in departments_in(scope)}
+    """A row per channel and product, in the department responsible for the channel; a city's rows name the plan's
+    department (区市场监管局) and add up every district's."""
+    if scope.kind == "city":
+        departments = {plan: Department(code=plan, name=name) for plan, name in routing.DEPARTMENT_NAMES.items()}
+    else:
+        departments = {d.plan: d for d in departments_in(scope)}
     rows = []
     for channel, channel_label in codes.SPOT_CHECK_CHANNELS.items():
         department = departments.get(codes.CHANNEL_DEPARTMENTS[channel])
@@ -253,7 +266,9 @@ def _rows(scope):
 
 TABLE2 = Table(
     number=2, name="消防产品监督抽查统计表", filled_by=("department",), label_headers=("部门", "渠道", "产品"),
-    rows=_rows, sheet="附件2", label_widths=(16, 13, 24), json_label=lambda row: "·".join((
+    rows=_rows, sheet="附件2", label_widths=(16, 13, 24),
+    city_key=lambda key, lifts: (lifts.plan.get(key[0], key[0]), key[1], key[2]),
+    json_label=lambda row: "·".join((
         _department_name(row["department"]), codes.SPOT_CHECK_CHANNELS.get(row["channel"], row["channel"]),
         codes.PRODUCTS.get(row["product"], row["product"]))),
     columns=(

@@ -63,9 +63,17 @@ class Table:
     json_label: object = None  # json_label(a JSON row) -> its label in words (default: its "name")
     label_widths: tuple = (16,)  # workbook widths of the label columns
     detail_label_widths: tuple = (14, 16)
+    # A city's table has a row per district: city_key(row key, lifts) gives the city row a district's row adds to
+    # (default: the district of a street or a department; see `Lifts`); `for_city` holds what else differs.
+    city_key: object = None
+    for_city: tuple = ()  # ((field, value), …) replaced in a city's table: its headers and sheets
+
+    def for_scope(self, scope):
+        """This table as it is laid out for `scope`: a city's with its own headers and sheets."""
+        return replace(self, **dict(self.for_city)) if scope.kind == "city" and self.for_city else self
 
     def applies_to(self, scope):
-        return scope.kind == "district" or scope.kind in self.filled_by
+        return scope.kind in ("district", "city") or scope.kind in self.filled_by
 
     def column(self, key):
         return next((c for c in self.columns if c.key == key), None)
@@ -109,10 +117,15 @@ class Row:
 
 @dataclass(frozen=True)
 class Scope:
-    """Whose tables: the whole district, one 街镇 (an Org) or one department (a Department)."""
+    """Whose tables: a whole city (an Org, design section 13), a whole district (an Org), one 街镇 (an Org) or one
+    department (a Department)."""
 
-    kind: str  # "district" | "street" | "department"
+    kind: str  # "city" | "district" | "street" | "department"
     org: object = None
+
+    def __post_init__(self):
+        if self.kind == "district" and self.org is None:  # the district of a deployment of one district
+            object.__setattr__(self, "org", district_org())
 
     @property
     def code(self):
@@ -127,12 +140,21 @@ class Scope:
         return self.org if self.kind == "department" else None
 
     def filled_by(self, district):
-        """填报单位: 长宁区, 长宁区华阳路街道, or 长宁区消防救援支队 for 区消防救援支队."""
+        """填报单位: 长宁区, 长宁区华阳路街道, or 长宁区消防救援支队 for 区消防救援支队 (a city's 徐汇区市场监管局 as it is)."""
         if self.kind == "street":
             return district.name + self.org.name
         if self.kind == "department":
-            return district.name + self.org.name.removeprefix("区")
+            name = self.org.name
+            return name if name.startswith(district.name) else district.name + name.removeprefix("区")
         return district.name
+
+    def heading(self):
+        """The org whose name heads the tables: the city's, or the district's of the scope."""
+        if self.kind in ("city", "district"):
+            return self.org
+        if self.kind == "street":
+            return self.org.parent
+        return self.org.district
 
     @property
     def name(self):
@@ -140,7 +162,7 @@ class Scope:
 
 
 def district_org():
-    """The district's Org (its name heads every table); a nameless stand-in before an org tree is loaded."""
+    """The first district's Org; a nameless stand-in before an org tree is loaded."""
     return (Org.select().where(Org.kind == "district").order_by(Org.code).first()
             or Org(code="", name="", kind="district"))
 
@@ -148,8 +170,8 @@ def district_org():
 def streets_in(scope):
     if scope.kind == "street":
         return [scope.org]
-    if scope.kind == "district":
-        return list(Org.select().where(Org.kind == "street").order_by(Org.code))
+    if scope.kind in ("district", "city"):
+        return list(scope.org.streets().order_by(Org.code))
     return []
 
 
@@ -157,8 +179,34 @@ def departments_in(scope):
     if scope.kind == "department":
         return [scope.org]
     if scope.kind == "district":
+        return list(Department.select().where(Department.district == scope.org.code).order_by(Department.code))
+    if scope.kind == "city":
         return list(Department.select().order_by(Department.code))
     return []
+
+
+def districts_in(scope):
+    if scope.kind == "city":
+        return list(Org.select().where(Org.kind == "district").order_by(Org.code))
+    return []
+
+
+def district_rows(scope):
+    """A city's rows: one per district."""
+    return [Row(key=d.code, labels=(d.name,), identity={"code": d.code, "name": d.name, "kind": "district"},
+                kind="district", code=d.code) for d in districts_in(scope)]
+
+
+class Lifts:
+    """What a city's table needs to add a district's rows up: the district of each street and department, and each
+    department's plan code."""
+
+    def __init__(self):
+        self.district = dict(Org.select(Org.code, Org.parent).where(Org.kind == "street").tuples())
+        self.plan = {}
+        for code, district, plan in Department.select(Department.code, Department.district, Department.plan).tuples():
+            self.district[code] = district
+            self.plan[code] = plan or code
 
 
 # --- sources ----------------------------------------------------------------------------------------------------
@@ -239,9 +287,11 @@ class TableResult:
 
 def compute(table, as_of, scope):
     """`table` as of the end of day `as_of` for `scope`."""
+    table = table.for_scope(scope)
     rows = table.rows(scope)
     details = table.details(rows) if table.details else []
     ctx = Context(table, as_of, scope, rows, details)
+    lifts = Lifts() if scope.kind == "city" else None
     by_row = {row.key: row for row in rows}
     by_detail = {(d.parent, d.key): d for d in details}
     total = {}
@@ -257,6 +307,9 @@ def compute(table, as_of, scope):
         total[column.field] = empty()
         for source in column.sources:
             for row_key, detail_key, value in source.collect(ctx, column):
+                if lifts is not None:  # a district's row adds to its city row; it is a detail row of the city's
+                    row_key, detail_key = (table.city_key(row_key, lifts) if table.city_key
+                                           else lifts.district.get(row_key)), row_key
                 row = by_row.get(row_key)
                 if row is None:
                     continue  # outside the table's scope
@@ -276,8 +329,8 @@ def compute(table, as_of, scope):
         if isinstance(column.source, Derived):
             for figures in [r.figures for r in rows] + [d.figures for d in details] + [total]:
                 figures[column.field] = column.source.compute(figures)
-    return TableResult(table=table, as_of=as_of, scope=scope, district=district_org(), rows=rows, details=details,
-                       total=total)
+    return TableResult(table=table, as_of=as_of, scope=scope, district=scope.heading() or district_org(), rows=rows,
+                       details=details, total=total)
 
 
 # --- showing a figure -------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ suspect mentions (domain.casework.institutions), never looping over units.
 from peewee import JOIN, Case, Select, fn
 
 from domain.casework import institutions
-from domain.reporting.tabledef import MONEY, Column, Row, Scope, Source, Table, compute, streets_in
+from domain.reporting.tabledef import MONEY, Column, Row, Scope, Source, Table, compute, district_rows, streets_in
 from domain.survey import unit_state
 from domain.survey.latest import ranked_records
 from models import Org, Purchase, Report, Survey, Training
@@ -33,8 +33,7 @@ class KeptFigure(Source):
 
 
 def _kept_figures(ctx):
-    scope = None if ctx.scope.kind == "district" else [d.key for d in ctx.details]
-    return unit_state.figures_as_of(ctx.as_of, scope)
+    return unit_state.figures_as_of(ctx.as_of, None if ctx.scope.kind == "city" else list(_street_of(ctx)))
 
 
 def count_if(condition):
@@ -97,20 +96,21 @@ def unit_state_query(as_of, communities=None, columns=None):
 
 
 def _unit_figures(ctx):
-    scope = None if ctx.scope.kind == "district" else [d.key for d in ctx.details]
+    scope = None if ctx.scope.kind == "city" else list(_street_of(ctx))
     columns = ctx.columns_with(UnitFigure)
     return {row["community"]: row for row in unit_state_query(ctx.as_of, scope, columns).dicts()}
 
 
 def _street_of(ctx):
-    return ctx.once("street_of", lambda: {d.key: d.parent for d in ctx.details})
+    """{居委 code: its street's code} of every 居委 of the table's scope."""
+    return ctx.once("street_of", lambda: dict(ctx.scope.org.communities().select(Org.code, Org.parent).tuples()))
 
 
 class Communities(Source):
     """居委数: the communities registered under the street."""
 
     def collect(self, ctx, column):
-        return [(d.parent, d.key, 1) for d in ctx.details]
+        return [(street, community, 1) for community, street in _street_of(ctx).items()]
 
 
 class ReportsReceived(Source):
@@ -170,15 +170,19 @@ def _reports_located(as_of):
 
 
 def _street_rows(scope):
+    if scope.kind == "city":
+        return district_rows(scope)
     return [Row(key=s.code, labels=(s.name,), identity={"code": s.code, "name": s.name}, kind="street", code=s.code)
             for s in streets_in(scope)]
 
 
 def _community_rows(rows):
+    """The detail rows: each street's 居委; in a city's table, each district's streets."""
     names = {row.key: row.name for row in rows}
+    kind, child = ("street", "street") if rows and rows[0].kind == "district" else ("community", "community")
     return [Row(key=o.code, labels=(names[o.parent_id], o.name), identity={"code": o.code, "name": o.name},
-                kind="community", code=o.code, parent=o.parent_id)
-            for o in Org.select().where((Org.kind == "community") & Org.parent.in_(list(names)))
+                kind=child, code=o.code, parent=o.parent_id)
+            for o in Org.select().where((Org.kind == kind) & Org.parent.in_(list(names)))
             .order_by(Org.parent, Org.code)]
 
 
@@ -186,6 +190,9 @@ TABLE1 = Table(
     number=1, name=TABLE1_NAME, filled_by=("street",), label_headers=("街镇",), code_header="街镇代码",
     rows=_street_rows, details=_community_rows, detail_label_headers=("街镇", "居委"),
     sheet="附件1（街镇）", detail_sheet="附件1（居委）", detail_title="（分居委）", detail_code_header="居委代码",
+    for_city=(("label_headers", ("区",)), ("code_header", "区代码"), ("detail_label_headers", ("区", "街镇")),
+              ("sheet", "附件1（区）"), ("detail_sheet", "附件1（街镇）"), ("detail_title", "（分街镇）"),
+              ("detail_code_header", "街镇代码")),
     columns=(
         Column("communities", "居委数", Communities(), detail=False),
         Column("surveyed", "排摸单位数", KeptFigure("surveyed")),
@@ -209,13 +216,20 @@ def table1(as_of, street=None):
 
 
 def with_progress(result):
-    """附件1's rows and 居委 rows given `not_visited` (units known and never visited by D) for the progress
+    """附件1's rows and detail rows given `not_visited` (units known and never visited by D) for the progress
     charts; not a column of the table, so it is in no JSON, workbook or CSV."""
-    scope = None if result.scope.kind == "district" else [d.key for d in result.details]
-    kept = unit_state.figures_as_of(result.as_of, scope)
-    for detail in result.details:
-        figures = kept.get(detail.key)
-        detail.figures["not_visited"] = figures["units"] - figures["visited"] if figures else 0
-    for row in result.rows:
-        row.figures["not_visited"] = sum(d.figures["not_visited"] for d in result.details if d.parent == row.key)
+    communities = result.scope.org.communities()
+    street_of = dict(communities.select(Org.code, Org.parent).tuples())
+    kept = unit_state.figures_as_of(result.as_of, None if result.scope.kind == "city" else list(street_of))
+    by_place = {}
+    for community, figures in kept.items():
+        street = street_of.get(community)
+        for place in (community, street):
+            by_place[place] = by_place.get(place, 0) + figures["units"] - figures["visited"]
+    district_of = dict(Org.select(Org.code, Org.parent).where(Org.kind == "street").tuples()) \
+        if result.scope.kind == "city" else {}
+    for street, district in district_of.items():
+        by_place[district] = by_place.get(district, 0) + by_place.get(street, 0)
+    for row in result.details + result.rows:
+        row.figures["not_visited"] = by_place.get(row.key, 0)
     return result
