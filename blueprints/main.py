@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from blueprints.guard import public
 from domain.casework import cases
-from domain.org.permissions import can, sees_whole_district
+from domain.org.permissions import can, sees_whole_city, sees_whole_district
 from domain.reporting import overview
 
 bp = Blueprint("main", __name__)
@@ -20,7 +20,7 @@ def home():
         return render_template("main/home.html", counts=overview.report_counts(current_user),
                                rows=overview.progress(current_user),
                                unplaced=overview.unplaced_new_reports(current_user),
-                               per_street=sees_whole_district(current_user),
+                               per_street=sees_whole_district(current_user), per_district=sees_whole_city(current_user),
                                attention=cases.attention(current_user))
     return redirect(url_for("survey.index" if can(current_user, "survey") else "cases.index"))
 

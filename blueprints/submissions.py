@@ -11,12 +11,12 @@ from blueprints.errors import error_response
 from blueprints.guard import requires
 from blueprints.tables import XLSX, json_answer
 from domain.common.clock import today_local
-from domain.org.permissions import own_scope, scope
+from domain.org.permissions import district_codes, own_scope, scope, sees_whole_city
 from domain.reporting import submissions
 from domain.reporting.campaign import calendar, current_campaign
 from domain.reporting.entries import Conflict, NotYours
 from domain.reporting.mail import send_submission
-from models import MAIL_STATUSES, Submission, audit
+from models import MAIL_STATUSES, Org, Submission, audit
 from templating import render
 
 bp = Blueprint("submissions", __name__)
@@ -145,6 +145,14 @@ def detail(submission_id):
 @bp.get("/tables/submissions/board")
 @requires("submissions.review")
 def board():
+    """Per deadline, who of a district has submitted: the user's district, or the one the city picks."""
+    districts = list(Org.select().where((Org.kind == "district") & Org.code.in_(district_codes(current_user)))
+                     .order_by(Org.code))
+    chosen = request.args.get("district") or (districts[0].code if districts else "")
+    district = next((d for d in districts if d.code == chosen), None)
+    if district is None and districts:
+        abort(404)
     campaign = current_campaign()
-    return render("tables/board.html", "tables/_board.html", campaign=campaign,
-                  boards=submissions.board(campaign) if campaign else [], calendar=calendar())
+    return render("tables/board.html", "tables/_board.html", campaign=campaign, district=district,
+                  districts=districts if sees_whole_city(current_user) else [],
+                  boards=submissions.board(campaign, district) if campaign and district else [], calendar=calendar())

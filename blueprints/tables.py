@@ -13,7 +13,9 @@ from blueprints.errors import error_response
 from blueprints.guard import requires
 from domain.casework import cases, institutions
 from domain.common.clock import iso_day, last_wednesday, today_local
-from domain.org.permissions import can, collects_samples, own_scope, sees_whole_district, street_codes, table_scope
+from domain.org.permissions import (
+    can, collects_samples, own_scope, sees_whole_city, sees_whole_district, street_codes, table_scope,
+)
 from domain.reporting import campaign_tables
 from domain.reporting.campaign import calendar
 from domain.reporting.summary import draft_summary
@@ -49,10 +51,10 @@ def parse_as_of(value):
 
 
 def table_street(user, code):
-    """The street of ?street=CODE whose tables `user` may see; None for the whole district (district users
-    only). 404 for a street outside the user's scope."""
+    """The street of ?street=CODE whose problem list `user` may see; without one, the district's (district users)
+    or None for the whole city. 404 for a street outside the user's scope."""
     if not code and sees_whole_district(user):
-        return None
+        return None if sees_whole_city(user) else user.org
     street = Org.get_or_none((Org.code == (code or user.org_id)) & (Org.kind == "street"))
     if street is None or street.code not in street_codes(user):
         abort(404)
@@ -89,7 +91,8 @@ def campaign_view(view):
         day, answer = _day_or_message()
         if answer is not None:
             return answer
-        scope = table_scope(current_user, request.args.get("street"), request.args.get("department"))
+        scope = table_scope(current_user, request.args.get("street"), request.args.get("department"),
+                            request.args.get("district"))
         if scope is None:
             abort(404)
         return view(*args, day=day, scope=scope, **kwargs)
@@ -109,12 +112,12 @@ def _export(kind, day, scope, result=None):
     action = f"export_table{result.table.number}_{kind}" if result else f"export_tables_{kind}"
     audit(current_user, action, scope.org or Org(code="", name=""), f"as_of={day.isoformat()}")
     what = result.table.name if result else "专项整治统计表"
-    return f"{scope.filled_by(district_org())}{what}_{day.isoformat()}.{kind}"
+    return f"{scope.filled_by(scope.heading() or district_org())}{what}_{day.isoformat()}.{kind}"
 
 
 def _problems(number, day, scope):
     """附件1's workbook carries the 问题清单 of its scope."""
-    return institutions.problem_list(day, scope.street) if number == 1 else None
+    return institutions.problem_list(day, scope.place) if number == 1 else None
 
 
 def _xlsx(results, problems, name):
@@ -179,8 +182,9 @@ def _dates(day):
 
 
 def kept_scope(scope):
-    """The query that keeps the street or department the district drilled into (nothing for anyone else)."""
-    if not sees_whole_district(current_user) or scope.kind == "district":
+    """The query that keeps the district, street or department the district or the city drilled into (nothing
+    for anyone else)."""
+    if not sees_whole_district(current_user) or scope.code == current_user.org_id:
         return {}
     return {scope.kind: scope.code}
 
@@ -246,8 +250,13 @@ def summary_docx(day, scope):
     """The 工作总结 draft as a Word document, with the figures up to the day."""
     body = draft_summary(scope, calendar().campaign, day)
     audit(current_user, "export_summary", scope.org or Org(code="", name=""), f"as_of={day.isoformat()}")
-    name = f"{scope.filled_by(district_org())}工作总结（草稿）_{day.isoformat()}.docx"
+    name = f"{scope.filled_by(scope.heading() or district_org())}工作总结（草稿）_{day.isoformat()}.docx"
     return send_file(io.BytesIO(body), as_attachment=True, download_name=name, mimetype=DOCX)
+
+
+def _street_only(place):
+    """What the pages keep of a place as ?street=: a street (a district is the user's own, kept by no query)."""
+    return place if place is not None and place.kind == "street" else None
 
 
 @bp.get("/tables/problems")
@@ -255,7 +264,7 @@ def summary_docx(day, scope):
 @tables_view
 def problems(day, street):
     return render("tables/problems.html", "tables/_problems.html",
-                  problems=institutions.problem_list(day, street), street=street,
+                  problems=institutions.problem_list(day, street), street=_street_only(street), place=street,
                   decisions=institutions.decisions() if can(current_user, "problems.decide") else [], **_dates(day))
 
 
@@ -267,7 +276,8 @@ def institution(day, street):
     if found is None:
         abort(404)
     dates = _dates(day)
-    return render_template("tables/institution.html", item=found, street=street, links=institutions.links(found),
+    return render_template("tables/institution.html", item=found, street=_street_only(street),
+                           links=institutions.links(found),
                            case_id=cases.case_id_of(found),
                            splits=institutions.split_pairs(), REPORT_STATUSES=REPORT_STATUSES,
                            community_names=institutions.community_names(), **dates), dates["status"]

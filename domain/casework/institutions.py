@@ -324,17 +324,18 @@ class Group:
         return "待核查" if self.suspect else "待核实"
 
 
-def groups(as_of, street=None, with_products=True):
+def groups(as_of, place=None, with_products=True):
     """Every group of mentions up to day D (institutions and single unidentified mentions) with the referrals
-    of its case by D. For a street (an Org), only groups with mentions in it, described by those alone."""
+    of its case by D. For a street or a district (an Org), only groups with mentions in it, described by those
+    alone; matching itself is across the whole deployment (one institution seen in two districts is one)."""
     found = match(mentions(as_of, with_products))
     group_of = {}
     for mention in found:
         for item in mention.identifiers + [mention.anchor]:
             group_of[item] = mention.group
     orgs = {o.code: o for o in Org.select().where(Org.kind.in_(("street", "community")))}
-    if street is not None:
-        found = [m for m in found if m.street == street.code]
+    if place is not None:
+        found = [m for m in found if (m.street if place.kind == "street" else m.district) == place.code]
     by_group = {}
     for mention in found:
         by_group.setdefault(mention.group, []).append(mention)
@@ -349,16 +350,17 @@ def groups(as_of, street=None, with_products=True):
     return list(result.values())
 
 
-def problem_list(as_of, street=None):
+def problem_list(as_of, place=None):
     """The problem list (问题清单) up to D: its suspect institutions, biggest first, then those only named
-    without approval (待核实). For a street (an Org), its institutions as its own mentions describe them."""
-    found = [g for g in groups(as_of, street) if g.is_institution]
+    without approval (待核实). For a street or district (an Org), its institutions as its own mentions describe
+    them."""
+    found = [g for g in groups(as_of, place) if g.is_institution]
     found.sort(key=lambda g: (not g.suspect, -g.units, -len(g.mentions), -g.amount_fen, g.key))
     return found
 
 
-def find_institution(as_of, key, street=None):
-    return next((i for i in problem_list(as_of, street) if i.key == key), None)
+def find_institution(as_of, key, place=None):
+    return next((i for i in problem_list(as_of, place) if i.key == key), None)
 
 
 # --- the district's merges and splits ------------------------------------------------------------------------

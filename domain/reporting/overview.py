@@ -2,7 +2,7 @@
 street and per 街镇 for the district (issue 8, item 9). A few SQL aggregates, never a query per row."""
 from peewee import fn
 
-from domain.org.permissions import community_codes, scope, sees_whole_district
+from domain.org.permissions import community_codes, scope, sees_whole_city, sees_whole_district
 from domain.survey.units import community_progress
 from models import Org, Report
 
@@ -25,27 +25,33 @@ def _new_reports_by(user, column):
 
 
 def progress(user):
-    """Rows of (code, name, total, surveyed, not_reached, not_visited, new_reports): the street's 居委, or the
-    district's 街镇 (each the sum of its 居委)."""
+    """Rows of (code, name, total, surveyed, not_reached, not_visited, new_reports): the street's 居委, the
+    district's 街镇 (each the sum of its 居委), or the city's districts (each the sum of its 街镇)."""
     per_community = community_progress(community_codes(user))
     if not sees_whole_district(user):
         new = _new_reports_by(user, Report.community)
         return [{"code": row["community"].code, "name": row["community"].name,
                  **{k: row[k] for k in COUNTS}, "new_reports": new.get(row["community"].code, 0)}
                 for row in per_community]
-    new = _new_reports_by(user, Report.street)
-    streets = {street.code: {"code": street.code, "name": street.name, **dict.fromkeys(COUNTS, 0),
-                             "new_reports": new.get(street.code, 0)}
-               for street in Org.select().where(Org.kind == "street").order_by(Org.code)}
+    city = sees_whole_city(user)
+    new = _new_reports_by(user, Report.district if city else Report.street)
+    places = Org.select().where(Org.kind == "district") if city else user.org.streets()
+    rows = {place.code: {"code": place.code, "name": place.name, **dict.fromkeys(COUNTS, 0),
+                         "new_reports": new.get(place.code, 0)}
+            for place in places.order_by(Org.code)}
+    district_of = dict(Org.select(Org.code, Org.parent).where(Org.kind == "street").tuples()) if city else {}
     for row in per_community:
-        street = streets.get(row["community"].parent_id)
-        if street is not None:
+        street = row["community"].parent_id
+        place = rows.get(district_of.get(street) if city else street)
+        if place is not None:
             for key in COUNTS:
-                street[key] += row[key]
-    return list(streets.values())
+                place[key] += row[key]
+    return list(rows.values())
 
 
 def unplaced_new_reports(user):
     """New reports the office must place itself: of the street with no 居委 named, or (district) with no street."""
+    if sees_whole_city(user):
+        return 0  # every report is in a district's queue
     column = Report.street if sees_whole_district(user) else Report.community
     return _new_reports_by(user, column).get(None, 0)

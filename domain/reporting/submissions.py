@@ -188,19 +188,21 @@ class DeadlineBoard:
         return sum(1 for o in self.orgs if o.status in statuses)
 
 
-def submitters():
-    """Who must submit: every street and every department, (code, name, kind)."""
-    return ([(o.code, o.name, "street") for o in Org.select().where(Org.kind == "street").order_by(Org.code)]
-            + [(d.code, d.name, "department") for d in Department.select().order_by(Department.code)])
+def submitters(district):
+    """Who must submit in a district: every street and every department of it, (code, name, kind)."""
+    return ([(o.code, o.name, "street") for o in district.streets().order_by(Org.code)]
+            + [(d.code, d.name, "department")
+               for d in Department.select().where(Department.district == district.code).order_by(Department.code)])
 
 
-def board(campaign, now=None):
-    """Per deadline of kind tables: each street and department with its status. A submission counts for the
+def board(campaign, district=None, now=None):
+    """Per deadline of kind tables: each street and department of `district` with its status. A submission counts for the
     first deadline at or after it (so it answers one deadline, the one of its week); after a deadline passes
     without one, the org is late for it, and its first later submission is shown as the late one. A weekly
     deadline asks for the latest tables only "如数据有更新" (while data changes): an org whose tables on that
     day are still what it last submitted is not late."""
     now = now or now_local()
+    district = district or district_org()  # a deployment of one district
     by_org = {}
     for submission in Submission.select(Submission.id, Submission.street, Submission.department,
                                         Submission.submitted_at, Submission.as_of).order_by(Submission.submitted_at):
@@ -210,7 +212,7 @@ def board(campaign, now=None):
         end = end_of_day(deadline.due)
         current = {}  # the district's tables on the deadline's day, computed only when a weekly one asks
         rows = []
-        for code, name, kind in submitters():
+        for code, name, kind in submitters(district):
             mine = by_org.get(code, [])
             on_time = [s for s in mine if (start is None or s.submitted_at >= start) and s.submitted_at < end]
             earlier = [s for s in mine if start is not None and s.submitted_at < start]
@@ -218,7 +220,7 @@ def board(campaign, now=None):
                 rows.append(OrgStatus(code, name, kind, "on_time", on_time[-1]))
             elif now < end:
                 rows.append(OrgStatus(code, name, kind, "pending", None))
-            elif deadline.weekly and earlier and _unchanged(code, earlier[-1], deadline.due, current):
+            elif deadline.weekly and earlier and _unchanged(code, earlier[-1], deadline.due, current, district):
                 rows.append(OrgStatus(code, name, kind, "unchanged", earlier[-1]))
             else:
                 later = next((s for s in mine if s.submitted_at >= end), None)
@@ -228,11 +230,11 @@ def board(campaign, now=None):
     return boards
 
 
-def _unchanged(code, submission, day, current):
+def _unchanged(code, submission, day, current, district_org):
     """Whether the org's rows of every table it submitted are, on `day`, what `submission` froze."""
     frozen = document(Submission.get_by_id(submission.id))["tables"]
     if not current:
-        district = Scope("district", district_org())
+        district = Scope("district", district_org)
         current.update({str(n): campaign_tables.result(n, day, district).as_json() for n in campaign_tables.TABLES})
     for number, table in frozen.items():
         if table is None:

@@ -99,7 +99,7 @@ def draft_summary(scope, campaign, as_of):
 
 def problem_summary(scope, as_of):
     """The problem list in a sentence: how many institutions, how they stand, to which departments."""
-    found = institutions.problem_list(as_of, scope.street)
+    found = institutions.problem_list(as_of, scope.place)
     if scope.kind == "department":
         found = [i for i in found if scope.org.name in i.departments]
     if not found:

@@ -139,6 +139,11 @@ class Scope:
     def department(self):
         return self.org if self.kind == "department" else None
 
+    @property
+    def place(self):
+        """The street or district whose problem list goes with the tables (None: the whole city)."""
+        return self.org if self.kind in ("street", "district") else None
+
     def filled_by(self, district):
         """填报单位: 长宁区, 长宁区华阳路街道, or 长宁区消防救援支队 for 区消防救援支队 (a city's 徐汇区市场监管局 as it is)."""
         if self.kind == "street":

@@ -219,7 +219,8 @@ class Timelines:
         """Units that exist already: lock them, then read their timelines before anything changes."""
         ids = sorted({getattr(u, "id", u) for u in units if u is not None} - self.ids)
         lock(*ids)
-        self.before.update(recomputed(ids))
+        for key, figures in recomputed(ids).items():  # units of one 居委 change on the same days: add up
+            _plus(self.before, key, figures)
         self.ids.update(ids)
 
     def created(self, unit):
