@@ -5,7 +5,7 @@ from flask import render_template, request
 
 from domain.casework import cases as case_words
 from domain.common import codes
-from domain.org.permissions import can, picks_community, sees_whole_district
+from domain.org.permissions import can, picks_community, sees_whole_city, sees_whole_district
 from domain.public import privacy
 from domain.survey import flags as red_flags
 from models import LEAD_SOURCES, REFERRAL_STATUSES, ROLE_LABELS
@@ -31,7 +31,7 @@ def register_template_helpers(app):
         UNIT_TYPES=codes.UNIT_TYPES, OUTCOMES=codes.OUTCOMES, MODES=codes.MODES,
         TRAINER_IDENTITIES=codes.TRAINER_IDENTITIES, PRODUCTS=codes.PRODUCTS, CHANNELS=codes.CHANNELS,
         PRODUCT_CHECKS=codes.PRODUCT_CHECKS, FLAGS=red_flags.FLAGS, describe_flags=red_flags.describe,
-        ROLE_LABELS=ROLE_LABELS, can=can, sees_whole_district=sees_whole_district,
+        ROLE_LABELS=ROLE_LABELS, can=can, sees_whole_district=sees_whole_district, sees_whole_city=sees_whole_city,
         picks_community=picks_community, CASE_STATUSES=case_words.STATUSES, CASE_KINDS=case_words.KINDS,
         CASE_ACTIONS=case_words.ACTIONS, REFERRAL_STATUSES=REFERRAL_STATUSES, LEAD_SOURCES=LEAD_SOURCES,
         INSTITUTION_NATURES=codes.INSTITUTION_NATURES, important_count=case_words.important_count,
