@@ -7,6 +7,7 @@ import click
 from playhouse.migrations import Runner
 
 from domain.common.clock import now_local
+from domain.casework import mentions
 from domain.demo import DEMO_USERS, DemoRefused, load_demo_data
 from domain.org import accounts
 from domain.org.org_import import ImportError_, add_district_departments, import_departments, import_orgs
@@ -24,7 +25,7 @@ DEFAULT_DEPARTMENTS_CSV = os.path.join(BASE_DIR, "data", "departments.csv")
 
 
 # Kept state a migration creates empty: filled from the records already stored when that migration is applied.
-FILLED_AFTER = {"0008_kept_unit_state": unit_state.rebuild}
+FILLED_AFTER = {"0008_kept_unit_state": unit_state.rebuild, "0010_kept_mentions": mentions.rebuild}
 
 
 def upgrade_database():
@@ -139,15 +140,15 @@ def register_commands(app):
     def rebuild_state(check):
         """Rebuild the kept state from the records, or (--check) compare it with a full recomputation."""
         if check:
-            found = unit_state.differences()
+            found = [str(d) for d in unit_state.differences()] + mentions.differences()
             for difference in found[:50]:
                 click.echo(f"不一致：{difference}")
             if found:
                 raise click.ClickException(f"保持的状态与重新计算的结果有 {len(found)} 处不一致")
             click.echo("保持的状态与重新计算的结果一致")
             return
-        rows = unit_state.rebuild()
-        click.echo(f"已从记录重建保持的状态（{rows} 行）")
+        rows, found = unit_state.rebuild(), mentions.rebuild()
+        click.echo(f"已从记录重建保持的状态（各居委每日变化 {rows} 行，机构线索 {found} 条）")
 
     @app.cli.command("backup-db")
     @click.argument("target")

@@ -535,6 +535,30 @@ class Lead(BaseModel):
     created_at = DateTimeField(default=now_local, index=True)
 
 
+class Mention(BaseModel):
+    """A mention of an institution as it is kept (domain/casework/mentions.py): a suspect training of a record while
+    the record is its unit's latest, a report while it is not found unfounded, or a lead; valid from `valid_from` to
+    the day before `valid_to` (open: valid today), located, with the keys it is matched by and, while valid today,
+    the key of its group (its institution's, or its own anchor)."""
+
+    kind = CharField(max_length=16)  # "training", "report", "lead"
+    source = BigIntegerField()  # the survey's id (a training: with its position), the report's, the lead's
+    position = SmallIntegerField(default=0)
+    valid_from = DateField()
+    valid_to = DateField(null=True)
+    unit = ForeignKeyField(Unit, null=True, on_delete="CASCADE")  # a training's
+    community = ForeignKeyField(Org, null=True, on_delete="RESTRICT", backref="mentions")
+    street = ForeignKeyField(Org, null=True, on_delete="RESTRICT", backref="street_mentions")
+    district = ForeignKeyField(Org, null=True, on_delete="RESTRICT", backref="district_mentions")
+    name_key = CharField(max_length=200, default="", index=True)
+    phone = CharField(max_length=40, default="", index=True)
+    suspect = BooleanField(default=False)
+    group_key = CharField(max_length=220, default="", index=True)
+
+    class Meta:
+        indexes = ((("kind", "source", "position"), False), (("valid_to", "district"), False))
+
+
 # --- Tables and the problem list (issue 4) ----------------------------------------------------------------
 
 INSTITUTION_DECISIONS = {"merge": "合并", "split": "拆分"}
@@ -697,7 +721,7 @@ ALL_MODELS = [
     Purchase, ApprovedInstitution, Poster, Report, ReportPhoto, ReportEvent, Case, Referral, CaseEvent, CaseFile,
     Lead,
     InstitutionDecision, SpotCheck, ActionEntry, Sample, Campaign, CampaignPhase, CampaignDeadline, Submission,
-    CommunityDay,
+    CommunityDay, Mention,
 ]
 
 

@@ -7,11 +7,13 @@ from collections import Counter
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from domain.common.clock import end_of_day
+from domain.casework import institutions, mentions
+from domain.common.clock import end_of_day, now_local
+from domain.public import reports
 from domain.survey import unit_state, units
 from domain.survey.record import parse_record
 from domain.survey.store import correct_record, store_record
-from models import Org, Survey, Unit, db
+from models import Mention as KeptMention, Org, Survey, Unit, db
 from tests.conftest import COMMUNITY, COMMUNITY_2
 
 DAY = datetime.date(2023, 3, 20)
@@ -22,8 +24,8 @@ def at(day_offset, hour=10):
 
 
 def body(address, outcome="surveyed", day=0, hour=10, community=COMMUNITY, suspect=False, unit_type="household",
-         client_uuid=None):
-    trainings = [{"institution": "某某消防培训中心", "mode": "door_to_door", "fee": "100",
+         client_uuid=None, name="某某消防培训中心", phone=""):
+    trainings = [{"institution": name, "institution_phone": phone, "mode": "door_to_door", "fee": "100",
                   "products_pitched": True}] if suspect else []
     purchases = [{"product": "fire_blanket", "quantity": 2, "amount": "596", "channel": "training",
                   "training": 0}] if suspect else []
@@ -48,6 +50,7 @@ def correct(user, survey, **kw):
 def assert_kept_is_recomputed():
     assert unit_state.differences() == []
     assert unit_state.kept() == unit_state.recomputed_all()
+    assert mentions.differences() == []
 
 
 def test_the_kept_figures_follow_every_kind_of_write(app, world):
@@ -87,6 +90,22 @@ def test_a_record_moved_to_another_unit_of_its_居委_with_a_record_of_the_same_
         db.close()
 
 
+def test_the_kept_groups_follow_merges_splits_and_what_arrives_after_them(app, world):
+    with app.app_context():
+        user, district = world["surveyor"], world["district"]
+        store(user, address="长宁路1号", suspect=True, name="甲消防", phone="13900000001")
+        store(user, address="长宁路2号", suspect=True, name="乙消防")
+        institutions.merge(district, "n:甲消防", "n:乙消防")
+        store(user, address="长宁路3号", suspect=True, name="乙消防")  # arrives after the merge: joins it
+        file_report("", "13900000001", COMMUNITY)  # 甲's phone, no name
+        assert {m.group_key for m in KeptMention.select()} == {"n:乙消防"}  # the smallest identifier of all
+        institutions.split(district, "n:甲消防", "p:13900000001")
+        assert_kept_is_recomputed()
+        assert {m.name_key or m.phone: m.group_key for m in KeptMention.select()} == {
+            "甲消防": "n:乙消防", "乙消防": "n:乙消防", "13900000001": "p:13900000001"}
+        db.close()
+
+
 def test_figures_as_of_a_past_day_are_those_of_the_latest_records_then(app, world):
     with app.app_context():
         user = world["surveyor"]
@@ -119,13 +138,25 @@ def test_rebuild_state_checks_and_rebuilds(app, world, runner):
 
 
 ADDRESSES = ["长宁路1号", "长宁路2号", "长宁路3号", "1号楼 101室"]
+NAMES = [("某某消防培训中心", ""), ("甲消防", "13900000001"), ("", "13900000001"), ("乙消防", "13900000002"), ("", "")]
 WRITE = st.one_of(
     st.tuples(st.just("store"), st.sampled_from(ADDRESSES), st.sampled_from(["surveyed", "absent", "refused"]),
-              st.integers(-3, 3), st.integers(6, 21), st.booleans(), st.sampled_from([COMMUNITY, COMMUNITY_2])),
+              st.integers(-3, 3), st.integers(6, 21), st.booleans(), st.sampled_from([COMMUNITY, COMMUNITY_2]),
+              st.sampled_from(NAMES)),
     st.tuples(st.just("correct"), st.integers(0, 20), st.sampled_from(ADDRESSES),
-              st.sampled_from(["surveyed", "absent"]), st.integers(-3, 3), st.booleans()),
+              st.sampled_from(["surveyed", "absent"]), st.integers(-3, 3), st.booleans(), st.sampled_from(NAMES)),
     st.tuples(st.just("layout"), st.sampled_from([COMMUNITY, COMMUNITY_2])),
+    st.tuples(st.just("report"), st.sampled_from(NAMES), st.sampled_from([COMMUNITY, COMMUNITY_2])),
+    st.tuples(st.just("triage"), st.integers(0, 20), st.sampled_from(["checking", "unfounded", "confirmed"])),
+    st.tuples(st.just("decide"), st.sampled_from(["merge", "split", "undo"])),
 )
+
+
+def file_report(name, phone, community):
+    values, errors = reports.parse_report({"kinds": ["door_to_door_fee"], "description": "上门收费",
+                                           "institution": name, "institution_phone": phone})
+    assert not errors, errors
+    return reports.create_report(values, community=Org.get(Org.code == community))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
@@ -133,27 +164,67 @@ WRITE = st.one_of(
 def test_any_sequence_of_records_corrections_and_late_records_keeps_every_day_exact(app, world, writes):
     with app.app_context():
         user = world["street"]
-        stored = []
+        stored, filed = [], []
         with db.atomic() as transaction:  # each example starts from the same empty street
             for write in writes:
                 if write[0] == "store":
-                    _, address, outcome, day, hour, suspect, community = write
+                    _, address, outcome, day, hour, suspect, community, (name, phone) = write
                     stored.append(store(user, address=address, outcome=outcome, day=day, hour=hour,
-                                        suspect=suspect, community=community))
+                                        suspect=suspect, community=community, name=name, phone=phone))
                 elif write[0] == "correct" and stored:
-                    _, index, address, outcome, day, suspect = write
+                    _, index, address, outcome, day, suspect, (name, phone) = write
                     survey = Survey.get_by_id(stored[index % len(stored)].id)
                     correct(user, survey, address=address, outcome=outcome, day=day, suspect=suspect,
-                            community=survey.community_id)
+                            community=survey.community_id, name=name, phone=phone)
                 elif write[0] == "layout":
                     units.lay_out_building(user, Org.get(Org.code == write[1]), "1号楼",
                                            units.floor_addresses("1号楼", 1, 2))
+                elif write[0] == "report":
+                    filed.append(file_report(*write[1], write[2]))
+                elif write[0] == "triage" and filed:
+                    report = reports.Report.get_by_id(filed[write[1] % len(filed)].id)
+                    if write[2] in reports.TRANSITIONS.get(report.status, ()):
+                        reports.change_status(user, report, write[2])
+                elif write[0] == "decide":
+                    if write[1] == "merge":
+                        institutions.merge(world["district"], "n:甲消防", "n:乙消防")
+                    elif write[1] == "split":
+                        institutions.split(world["district"], "n:甲消防", "p:13900000001")
+                    else:
+                        for decision in institutions.decisions()[:1]:
+                            institutions.undo(world["district"], decision.id)
             assert_kept_is_recomputed()
             for offset in range(-4, 5):
                 day = DAY + datetime.timedelta(days=offset)
                 assert nonzero(unit_state.figures_as_of(day)) == nonzero(by_latest_records(day)), day
+            for day in [DAY + datetime.timedelta(days=offset) for offset in range(-4, 5)] + [now_local().date()]:
+                assert kept_mentions_on(day) == mentions_on(day), day
             transaction.rollback()
         db.close()
+
+
+def kept_mentions_on(day):
+    return {(m.kind, m.source, m.position) for m in KeptMention.select().where(
+        (KeptMention.valid_from <= day) & (KeptMention.valid_to.is_null() | (KeptMention.valid_to > day)))}
+
+
+def mentions_on(day):
+    """The mentions of day D the slow way, in Python (design section 5): the qualifying trainings of each unit's
+    latest record then, the reports received by then and not unfounded then, the leads logged by then."""
+    eod = end_of_day(day)
+    found = set()
+    for unit in Unit.select():
+        latest = ([s for s in sorted(unit.surveys, key=lambda s: (s.visited_at, s.id)) if s.visited_at < eod]
+                  or [None])[-1]
+        if latest is not None and latest.outcome == "surveyed":
+            found |= {("training", latest.id, t.position) for t in latest.trainings
+                      if t.suspect or ((t.institution_key or t.phone_digits) and "unapproved" in t.flags)}
+    for report in reports.Report.select().where(reports.Report.created_at < eod):
+        events = [e.status for e in sorted(report.events, key=lambda e: (e.at, e.id)) if e.at < eod]
+        status = (events or ["new"])[-1] if list(report.events) else report.status
+        if status != "unfounded":
+            found.add(("report", report.id, 0))
+    return found
 
 
 def by_latest_records(day):

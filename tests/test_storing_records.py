@@ -72,9 +72,10 @@ class Statements:
     # a tap at a unit already laid out: token or session, replay check, 居委, unit, record, audit, and the kept
     # state (issue 17): the unit's timeline, its day's change (and on PostgreSQL the unit's lock)
     (lambda: negative_body(address="长宁路1弄1号101室"), 8),
-    # a detailed record that adds its unit: the approved list once, the unit (in a savepoint), one row each, and
-    # the kept state as above
-    (lambda: survey_body(unit={"type": "shop", "address": "长宁路200号", "name": "某某五金店"}), 15),
+    # a detailed record that adds its unit: the approved list once, the unit (in a savepoint), one row each, the
+    # kept state as above, and its suspect training kept as a mention of its institution (the mention, its row,
+    # the district's decisions, the institution's other mentions, their group)
+    (lambda: survey_body(unit={"type": "shop", "address": "长宁路200号", "name": "某某五金店"}), 20),
 ])
 def test_a_new_record_takes_few_statements(surveyor, actions, body, most):
     actions.post_survey(negative_body(address="长宁路1弄1号101室"))  # the unit is laid out; the session warm

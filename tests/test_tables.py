@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from domain.casework import mentions
 from domain.reporting.tables import table1
 from domain.survey.record import parse_record
 from domain.survey.store import store_record
@@ -41,11 +42,13 @@ def report(community, day, status="new", name="", phone="", amount_fen=0, street
     from domain.common.normalise import institution_key, phone_digits
 
     street = street or Org[community].parent_id
-    return Report.create(number=uuid.uuid4().hex[:10], community=community, street=street,
-                         description="上门推销灭火器",
-                         institution=name, institution_key=institution_key(name), institution_phone=phone,
-                         phone_digits=phone_digits(phone), status=status, amount_fen=amount_fen,
-                         created_at=datetime.datetime.fromisoformat(f"{day}T09:00:00"), suspect=True)
+    stored = Report.create(number=uuid.uuid4().hex[:10], community=community, street=street,
+                           description="上门推销灭火器",
+                           institution=name, institution_key=institution_key(name), institution_phone=phone,
+                           phone_digits=phone_digits(phone), status=status, amount_fen=amount_fen,
+                           created_at=datetime.datetime.fromisoformat(f"{day}T09:00:00"), suspect=True)
+    mentions.report_changed(stored)  # the kept mentions, as storing a report keeps them
+    return stored
 
 
 def refer_case(anchor, department, at):
@@ -101,6 +104,7 @@ def build_district(world):
     refer_case("p:13900000002", "gongan", datetime.datetime(2023, 3, 24, 15, 0))
     r2 = report(COMMUNITY_2, "2023-03-21", status="unfounded", name="无关公司")
     ReportEvent.create(report=r2, status="unfounded", at=datetime.datetime(2023, 3, 23, 11, 0))
+    mentions.report_changed(r2)
     report(OTHER_COMMUNITY, "2023-03-30")
     report(None, "2023-03-21", street=OTHER_STREET)
 

@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 
 from peewee import SQL, Case, Value, fn
 
-from domain.casework import referrals
+from domain.casework import mentions as kept_mentions, referrals
 from domain.common import codes
 from domain.common.clock import end_of_day
-from domain.survey.latest import ranked_records
-from models import InstitutionDecision, Lead, Org, Purchase, Report, ReportEvent, Training, Unit, audit, db
+from domain.casework.matching import match_groups
+from models import (
+    InstitutionDecision, Lead, Mention as KeptMention, Org, Purchase, Report, ReportEvent, Survey, Training, Unit,
+    audit, db,
+)
 
 NO_NAME = "（未留机构名称）"
 SOURCES = {"training": "排摸", "report": "举报", "lead": "线索"}
@@ -82,108 +85,76 @@ def reports_received(as_of):
     return Report.select().where((Report.created_at < eod) & (status != "unfounded"))
 
 
-def mentions(as_of, with_products=True):
-    """Every mention up to day `as_of`, district-wide, in one UNION ALL query (plus one for the products bought
-    at trainings, which the counts of 附件1 do without):
+def mentions(as_of, with_products=True, current=False):
+    """Every mention valid on day `as_of` (domain.casework.mentions keeps them), in one UNION ALL query (plus one
+    for the products bought at trainings, which the counts of 附件1 do without):
 
     - the suspect trainings of units' latest records, and those that only name an institution missing from
       the approved list (待核实, design section 5);
     - the reports received and not marked unfounded;
     - the leads logged (issue 9).
-    """
-    latest = ranked_records(as_of)
-    c = latest.c
-    named = (Training.institution_key != "") | (Training.phone_digits != "")
-    trainings = (Training
+
+    `current`: today's, each with the group key kept for it (no matching needed)."""
+    valid = KeptMention.valid_to.is_null() if current else (
+        (KeptMention.valid_from <= as_of) & (KeptMention.valid_to.is_null() | (KeptMention.valid_to > as_of)))
+    trainings = (KeptMention
                  .select(Value("training").alias("kind"), Training.id, Training.institution.alias("name"),
                          Training.institution_key.alias("key"), Training.phone_digits.alias("phone"),
-                         c.community_id.alias("community"), c.unit_id.alias("unit"), c.id.alias("survey"),
+                         KeptMention.community.alias("community"), KeptMention.unit.alias("unit"),
+                         KeptMention.source.alias("survey"),
                          Training.position, Unit.address.alias("place"), Training.fee_fen.alias("amount_fen"),
                          Training.flags, Training.trainer_identity.alias("identity"), Training.content,
-                         c.visited_at.alias("at"), Unit.name.alias("ref"), Value("").alias("status"),
-                         SQL("NULL").alias("street"), SQL("NULL").alias("district"), Training.suspect,
-                         Training.institution_nature.alias("nature"))
-                 .join(latest, on=(Training.survey == c.id))
-                 .join(Unit, on=(c.unit_id == Unit.id))
-                 .where((c.rn == 1) & (c.outcome == "surveyed")
-                        & ((Training.suspect == True) | (named & Training.flags.contains("unapproved")))))  # noqa: E712
-    reports = (reports_received(as_of)
+                         Survey.visited_at.alias("at"), Unit.name.alias("ref"), Value("").alias("status"),
+                         KeptMention.street.alias("street"), KeptMention.district.alias("district"), Training.suspect,
+                         Training.institution_nature.alias("nature"), KeptMention.group_key.alias("group"))
+                 .join(Training, on=((Training.survey == KeptMention.source)
+                                     & (Training.position == KeptMention.position)))
+                 .join(Survey, on=(Survey.id == KeptMention.source))
+                 .join(Unit, on=(Unit.id == KeptMention.unit))
+                 .where((KeptMention.kind == "training") & valid))
+    reports = (KeptMention
                .select(Value("report"), Report.id, Report.institution, Report.institution_key, Report.phone_digits,
-                       Report.community, SQL("NULL"), SQL("NULL"), SQL("NULL"), Report.place, Report.amount_fen,
+                       KeptMention.community, SQL("NULL"), SQL("NULL"), SQL("NULL"), Report.place, Report.amount_fen,
                        Report.flags, Value(""), Report.description, Report.created_at, Report.number,
-                       Report.status, Report.street, Report.district, Report.suspect, Value("unknown")))
-    leads = (Lead.select(Value("lead"), Lead.id, Lead.institution, Lead.institution_key, Lead.phone_digits,
-                         Lead.community, SQL("NULL"), SQL("NULL"), SQL("NULL"), Lead.url, Lead.fee_fen, Lead.flags,
-                         Lead.trainer_identity, Lead.description, Lead.created_at, Lead.source, Value(""),
-                         Lead.street, Lead.district, Lead.suspect, Lead.institution_nature)
-             .where(Lead.created_at < end_of_day(as_of)))
-    query = trainings.union_all(reports).union_all(leads).with_cte(latest)
-    found = [Mention(**row) for row in query.dicts()]
-    parent_of = dict(Org.select(Org.code, Org.parent).where(Org.kind.in_(("community", "street"))).tuples())
-    for mention in found:
-        mention.street = parent_of.get(mention.community) or mention.street
-        mention.district = parent_of.get(mention.street) or mention.district
+                       Report.status, KeptMention.street, KeptMention.district, Report.suspect, Value("unknown"),
+                       KeptMention.group_key)
+               .join(Report, on=(Report.id == KeptMention.source))
+               .where((KeptMention.kind == "report") & valid))
+    leads = (KeptMention
+             .select(Value("lead"), Lead.id, Lead.institution, Lead.institution_key, Lead.phone_digits,
+                     KeptMention.community, SQL("NULL"), SQL("NULL"), SQL("NULL"), Lead.url, Lead.fee_fen, Lead.flags,
+                     Lead.trainer_identity, Lead.description, Lead.created_at, Lead.source, Value(""),
+                     KeptMention.street, KeptMention.district, Lead.suspect, Lead.institution_nature, KeptMention.group_key)
+             .join(Lead, on=(Lead.id == KeptMention.source))
+             .where((KeptMention.kind == "lead") & valid))
+    found = [Mention(**row) for row in trainings.union_all(reports).union_all(leads).dicts()]
+    if not current:
+        for mention in found:
+            mention.group = ""  # matched as of the day asked (`match`)
     if not with_products:
         return found
 
-    # All purchases at the trainings that are mentions are few; those of records that are no longer latest
-    # are dropped below. (Joining the ranked records again lets PostgreSQL pick a nested loop over the window.)
-    sold = (Purchase.select(Purchase.training, Purchase.product, Purchase.quantity, Purchase.amount_fen)
-            .join(Training, on=(Purchase.training == Training.id))
-            .where((Training.suspect == True) | Training.flags.contains("unapproved"))  # noqa: E712
-            .order_by(Purchase.id).tuples())
+    # All purchases at the trainings that are mentions are few.
     by_training = {}
-    for training, product, quantity, amount_fen in sold:
-        by_training.setdefault(training, []).append((product, quantity, amount_fen))
+    training_ids = [m.id for m in found if m.kind == "training"]
+    for start in range(0, len(training_ids), 500):
+        for training, product, quantity, amount_fen in (
+                Purchase.select(Purchase.training, Purchase.product, Purchase.quantity, Purchase.amount_fen)
+                .where(Purchase.training.in_(training_ids[start:start + 500])).order_by(Purchase.id).tuples()):
+            by_training.setdefault(training, []).append((product, quantity, amount_fen))
     for mention in found:
         if mention.kind == "training":
             mention.products = by_training.get(mention.id, [])
     return found
 
 
-class _UnionFind:
-    def __init__(self):
-        self.parent = {}
-
-    def add(self, item):
-        self.parent.setdefault(item, item)
-
-    def find(self, item):
-        root = item
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[item] != root:  # path compression
-            self.parent[item], item = root, self.parent[item]
-        return root
-
-    def union(self, a, b):
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            # The smaller identifier is the root, so a group's key is its smallest identifier ("n:" < "p:").
-            low, high = sorted((ra, rb))
-            self.parent[high] = low
-
-
 def match(found, decisions=None):
-    """Give each mention its institution key (the smallest identifier of its group); returns the mentions."""
+    """Give each mention its institution key (the smallest identifier of its group, domain.casework.matching);
+    returns the mentions."""
     decisions = list(InstitutionDecision.select()) if decisions is None else decisions
-    splits = {(d.key_a, d.key_b) for d in decisions if d.kind == "split"}
-    groups = _UnionFind()
-    for mention in found:
-        ids = mention.identifiers
-        if len(ids) == 2 and tuple(ids) in splits:
-            ids = ids[:1]  # the district said this phone is not this name's: the name wins
-        for item in ids:
-            groups.add(item)
-        if len(ids) == 2:
-            groups.union(*ids)
-        mention._ids = ids
-    for decision in decisions:
-        if decision.kind == "merge" and decision.key_a in groups.parent and decision.key_b in groups.parent:
-            groups.union(decision.key_a, decision.key_b)
-    for mention in found:
-        # A mention that names no identifiable institution is a case of its own (design section 9).
-        mention.group = groups.find(mention._ids[0]) if mention._ids else mention.anchor
+    keys = match_groups([(index, m.key, m.phone, m.anchor) for index, m in enumerate(found)], decisions)
+    for index, mention in enumerate(found):
+        mention.group = keys[index]
     return found
 
 
@@ -391,6 +362,7 @@ def _decide(user, kind, key_a, key_b, note):
             & (InstitutionDecision.key_b == key_b))
         if decision is None:
             decision = InstitutionDecision.create(kind=kind, key_a=key_a, key_b=key_b, note=note, decided_by=user)
+            kept_mentions.decisions_changed(key_a, key_b)
             audit(user, kind, decision, f"{key_a} {key_b}")
     return decision
 
@@ -402,6 +374,7 @@ def undo(user, decision_id):
     with db.atomic():
         audit(user, "undo_" + decision.kind, decision, f"{decision.key_a} {decision.key_b}")
         decision.delete_instance()
+        kept_mentions.decisions_changed(decision.key_a, decision.key_b)
     return True
 
 

@@ -8,6 +8,7 @@ another body under the same `client_uuid` is a conflict.
 """
 from peewee import IntegrityError
 
+from domain.casework import mentions
 from domain.common import codes
 from domain.common.fields import ClientUuid, Code, CodeList, Money, OrgCode, Shape, Text, Url, YesNo
 from domain.common.money import from_fen, to_fen
@@ -116,6 +117,7 @@ def store_lead(user, lead):
                     products_pitched=lead["products_pitched"], engineering_solicited=lead["engineering_solicited"],
                     pitched_products=" ".join(lead["pitched_products"]), flags=" ".join(flags),
                     suspect=red_flags.is_suspect(flags), body_hash=fingerprint)
+                mentions.lead_added(row)
                 audit(user, "create", row, lead["source"])
             return row, True
         except IntegrityError:

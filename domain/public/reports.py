@@ -11,6 +11,7 @@ import secrets
 
 from peewee import IntegrityError
 
+from domain.casework import mentions
 from domain.casework.cases import referral_step_of, reports_referred_to
 from domain.common.clock import now_local
 from domain.common.fields import RecordErrors, parse_date, parse_money
@@ -174,6 +175,7 @@ def create_report(values, poster=None, community=None, street=None, photos=(), d
                 for filename, width, height in photos:
                     ReportPhoto.create(report=report, filename=filename, width=width, height=height)
                 ReportEvent.create(report=report, status="new", user=None, at=received, note="群众提交")
+                mentions.report_changed(report, new=True)
         except IntegrityError:
             continue  # the same number drawn twice: draw again
         audit(None, "create", report, f"poster={poster.code if poster else ''}")
@@ -275,6 +277,7 @@ def _set_status(user, report, status, note):
     with db.atomic():
         Report.update(status=status, updated_at=at).where(Report.id == report.id).execute()
         ReportEvent.create(report=report, status=status, user=user, at=at, note=(note or "").strip()[:500])
+        mentions.report_changed(report)
     audit(user, "status", report, f"{report.status}→{status}")
     report.status, report.updated_at = status, at
     return report

@@ -14,6 +14,7 @@ from domain.common.fields import UUID_SCHEMA, Context, Field, Shape
 from domain.common.money import from_fen, to_fen
 from domain.common.normalise import address_key, institution_key, phone_digits
 from domain.org.permissions import can_see_community, community_codes, community_in_scope
+from domain.casework import mentions
 from domain.survey import flags as red_flags, unit_state
 from domain.survey.latest import latest_record_of
 from domain.survey.record import SURVEY_RECORD, parse_record, record_fingerprint
@@ -206,7 +207,8 @@ def store_record(user, record):
                 survey = Survey.create(client_uuid=record["client_uuid"], surveyor=user, body_hash=fingerprint,
                                        **_survey_fields(record, community, unit, flags_per_training))
                 _write_details(survey, record, flags_per_training)
-                unit_state.record_added(unit, survey, unit_is_new)
+                if unit_state.record_added(unit, survey, unit_is_new):
+                    mentions.units_changed([unit.id], new=unit_is_new)
                 _refresh_unit(unit, survey)
                 audit(user, "create", survey)
             return survey, True
@@ -263,6 +265,7 @@ def correct_record(user, survey, record, correction_uuid=None):
                 survey.updated_at = now_local()
                 survey.save()
                 _write_details(survey, record, flags_per_training)
+            mentions.units_changed(timelines.ids)
             _refresh_unit(unit, survey)
             audit(user, "correct", survey, detail=correction_uuid)
     except IntegrityError:

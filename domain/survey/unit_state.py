@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from peewee import EXCLUDED, JOIN, SQL, Case, Select, Value, fn
 
+from domain.casework import mentions as mention_rule
 from models import CommunityDay, Purchase, Survey, Training, Unit, db, is_sqlite
 
 # The kept figures, in the order of CommunityDay's columns: the units known (laid out, or first visited if that
@@ -72,16 +73,20 @@ def _sold_and_fees():
 
 def _steps(unit_ids=None):
     """The steps of each unit's timeline: its state before its first record (step 0, at the unit's `created_at`),
-    then each of its records (step 1, at its `visited_at`), each with the figures it adds (FIGURES)."""
+    then each of its records (step 1, at its `visited_at`), each with how many of its trainings are mentions of an
+    institution (domain.casework.mentions) and the figures it adds (FIGURES)."""
     sold, fees = _sold_and_fees()
     figures = record_figures(Survey, sold, fees)
+    mentioned = Training.alias("mentioned")
+    mentions_of = (mentioned.select(fn.COUNT(mentioned.id))
+                   .where((mentioned.survey == Survey.id) & mention_rule.qualifying(mentioned)))
     records = (Survey.select(Survey.unit.alias("unit"), Survey.community.alias("community"),
                              Survey.visited_at.alias("at"), Value(1).alias("step"), Survey.id.alias("seq"),
-                             *[figures[name].alias(name) for name in FIGURES])
+                             mentions_of.alias("mentioned"), *[figures[name].alias(name) for name in FIGURES])
                .join(sold, JOIN.LEFT_OUTER, on=(sold.c.survey_id == Survey.id))
                .join(fees, JOIN.LEFT_OUTER, on=(fees.c.survey_id == Survey.id)))
     unvisited = unvisited_figures(Unit)
-    before_first = Unit.select(Unit.id, Unit.community, Unit.created_at, Value(0), Unit.id,
+    before_first = Unit.select(Unit.id, Unit.community, Unit.created_at, Value(0), Unit.id, Value(0),
                                *[unvisited[name] for name in FIGURES])
     if unit_ids is not None:
         records = records.where(Survey.unit.in_(unit_ids))
@@ -137,7 +142,7 @@ def fold(steps, without=None):
     """{(community, day): figures} of the timelines in `steps` (rows of `_steps`), leaving out record `without`:
     what `changes_query` computes for all units, for the few a write touches."""
     timelines = {}
-    for unit, community, at, step, seq, *figures in steps:
+    for unit, community, at, step, seq, _mentioned, *figures in steps:
         if not (step == 1 and seq == without):
             timelines.setdefault(unit, []).append((_moment(at), step, seq, community, figures))
     found = {}
@@ -204,9 +209,11 @@ def lock(*unit_ids):
 
 def record_added(unit, survey, unit_is_new=False):
     """After a new record of `unit` is written (in the same transaction, the unit locked first): add what it
-    changes. One read: the unit's timeline before is its timeline now without that record."""
+    changes. One read: the unit's timeline before is its timeline now without that record. Returns whether any
+    record of the unit names an institution (its mentions then need keeping too)."""
     steps = list(_steps([unit.id]).tuples())
     _add({} if unit_is_new else fold(steps, without=survey.id), fold(steps))
+    return any(step[5] for step in steps)
 
 
 class Timelines:
