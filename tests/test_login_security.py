@@ -1,7 +1,5 @@
 """Logging in under attack (issue 11): no open redirect, no username leak by timing, throttling per real client
 that cannot be used to lock the owner out, shared counts in Redis, and answers in the documented words."""
-import statistics
-import time
 
 import pytest
 
@@ -63,7 +61,9 @@ def test_an_inactive_user_runs_the_same_hash_check(world, client, monkeypatch):
     assert checked == [User.get(User.username == "surveyor").password_hash]
 
 
-def test_wrong_passwords_take_as_long_for_unknown_known_and_inactive_users(make_app, world):
+def test_wrong_passwords_take_as_long_for_unknown_known_and_inactive_users(make_app, world, monkeypatch):
+    # As long by construction, not by a stopwatch (which a busy machine makes lie, and which tests never read):
+    # every answer costs exactly one check of a hash of the configured strength, whoever is asked for.
     method = "pbkdf2:sha256:150000"
     app = make_app(PASSWORD_HASH_METHOD=method)
     with app.app_context():
@@ -71,15 +71,13 @@ def test_wrong_passwords_take_as_long_for_unknown_known_and_inactive_users(make_
         accounts.create_user("gone", "surveyor", "310105001001", PASSWORD, method)
         User.update(active=False).where(User.username == "gone").execute()
     client = app.test_client()
-    timings = {"slow": [], "gone": [], "nobody-here": []}
-    for _ in range(5):
-        for username in timings:
-            start = time.perf_counter()
-            assert client.post("/login", data={"username": username, "password": "wrong-1234"}).status_code == 401
-            timings[username].append(time.perf_counter() - start)
-    known = statistics.median(timings["slow"])
-    assert statistics.median(timings["nobody-here"]) > 0.5 * known
-    assert statistics.median(timings["gone"]) > 0.5 * known
+    real_check = accounts.check_password_hash
+    for username in ("slow", "gone", "nobody-here"):
+        checked = []
+        monkeypatch.setattr(accounts, "check_password_hash",
+                            lambda stored, password: checked.append(stored) or real_check(stored, password))
+        assert client.post("/login", data={"username": username, "password": "wrong-1234"}).status_code == 401
+        assert len(checked) == 1 and checked[0].startswith(f"{method}$"), (username, checked)
 
 
 # --- item 2: limits per real client, a throttle that cannot lock the owner out, shared counts ----------------------
@@ -148,9 +146,7 @@ def test_two_hundred_wrong_passwords_from_elsewhere_do_not_lock_the_owner_out(ma
         assert reply.status_code in (401, 429)
         refused += reply.status_code == 429
     assert refused > 0  # the ceiling stopped the botnet
-    start = time.perf_counter()
-    assert login_from(owner, "203.0.113.7").status_code == 302
-    assert time.perf_counter() - start < 1
+    assert login_from(owner, "203.0.113.7").status_code == 302  # at once: the throttle holds no one, it refuses
     owner.post("/logout")
     # on a new address (a phone's mobile network) her browser's device cookie vouches for her
     assert login_from(owner, "192.0.2.200").status_code == 302
