@@ -1,4 +1,5 @@
 """What every template may use, and the one place that decides page or htmx fragment."""
+from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import render_template, request
@@ -19,6 +20,24 @@ def is_htmx():
 def render(page, fragment, status=200, **context):
     """Render the whole `page`, or only `fragment` when htmx asks; the page includes the fragment."""
     return render_template(fragment if is_htmx() else page, **context), status
+
+
+@dataclass
+class Page:
+    """One page of a long list (a phone never gets the whole of it): its items, its number from 1, how many pages."""
+
+    items: list
+    number: int
+    pages: int
+    total: int
+
+
+def paginate(items, size=50):
+    """The page of `items` asked for by ?page= (the first when it is missing or not one of them)."""
+    pages = max(1, -(-len(items) // size))
+    requested = request.args.get("page", "")
+    number = int(requested) if requested.isascii() and requested.isdigit() and 1 <= int(requested) <= pages else 1
+    return Page(items[(number - 1) * size:number * size], number, pages, len(items))
 
 
 def yuan(fen):

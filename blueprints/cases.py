@@ -11,7 +11,7 @@ from domain.common.clock import today_local
 from domain.org.permissions import can, street_codes
 from domain.public import uploads
 from models import REFERRAL_STATUSES, CaseFile, Department, Org, Referral, ReportPhoto
-from templating import render
+from templating import paginate, render
 
 bp = Blueprint("cases", __name__)
 
@@ -63,10 +63,10 @@ def due_days():
 @requires("cases.view")
 def index():
     filters = chosen_filters(request.args)
-    found = cases.filter_cases(cases.cases_for(current_user), **filters)
+    shown = paginate(cases.filter_cases(cases.cases_for(current_user), **filters))
     streets = Org.select().where(Org.code.in_(street_codes(current_user))).order_by(Org.code)
-    return render("cases/index.html", "cases/_rows.html", cases=found, filters=filters, streets=list(streets),
-                  today=today_local())
+    return render("cases/index.html", "cases/_rows.html", cases=shown.items, shown=shown, filters=filters,
+                  streets=list(streets), today=today_local())
 
 
 def render_detail(view, errors=None, status=200, values=None):

@@ -11,7 +11,7 @@ from domain.casework import cases, institutions, routing
 from domain.common.clock import now_local, today_local
 from domain.public import posters
 from domain.reporting.tables import table1
-from models import AuditLog, Case, Lead, Org, Referral, Report, User
+from models import AuditLog, Case, Lead, Org, Referral, Report, User, db
 from tests.conftest import COMMUNITY, OTHER_COMMUNITY, PASSWORD, STREET
 
 TODAY = today_local()
@@ -376,3 +376,22 @@ def test_the_street_lands_on_what_needs_it_among_its_cases(app, world, one_insti
     Referral.update(due=YESTERDAY).execute()
     home = street.get("/").get_data(as_text=True)
     assert "0</strong> 个案件待移交部门" in home and "1</strong> 个超期未办结" in home
+
+
+def test_the_case_list_comes_a_page_at_a_time_on_a_phone(app, world, actions, client):
+    # Nobody reads 600 cases on a phone (issue 17): 50 a page, with the way to the next; the API keeps them all.
+    from domain.public import reports as public_reports
+
+    with app.app_context():
+        for n in range(55):
+            values, _ = public_reports.parse_report({"kinds": ["door_to_door_fee"], "description": f"上门收费 {n}",
+                                                     "institution": f"第{n}消防培训中心"})
+            public_reports.create_report(values, community=Org.get(Org.code == COMMUNITY))
+        db.close()
+    actions.login("district")
+    first = client.get("/cases/").get_data(as_text=True)
+    assert first.count('<li class="case') == 50 and "共 55 个案件，第 1/2 页" in first and "下一页" in first
+    second = client.get("/cases/?page=2").get_data(as_text=True)
+    assert second.count('<li class="case') == 5 and "上一页" in second and "下一页" not in second
+    assert client.get("/cases/?page=99").get_data(as_text=True).count('<li class="case') == 50  # the first page
+    assert len(client.get("/api/v1/cases").get_json()["cases"]) == 55

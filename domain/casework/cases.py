@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from peewee import fn
 
 from domain.casework import referrals as referral_steps, routing
-from domain.casework.institutions import Group, groups as all_groups
+from domain.casework.institutions import Group, current_groups, group_keys_of
 from domain.common.clock import iso_day, now_local, today_local
 from domain.common.fields import Field, Note, Shape, absent_or, enum, labelled
-from domain.org.permissions import district_codes, mentions_seen_by, sees_case, works_for_department
+from domain.org.permissions import district_codes, mentions_seen_by, sees_case, sees_whole_city, works_for_department
 from domain.public.privacy import mask_address
 from domain.survey.flags import FLAGS
 from models import (
-    REFERRAL_ENDED, REPORT_STATUSES, Case, CaseEvent, Department, Lead, Purchase, Referral, Report, ReportEvent, Survey,
-    User, audit, db,
+    REFERRAL_ENDED, REPORT_STATUSES, Case, CaseEvent, Department, Lead, Mention as KeptMention, Purchase, Referral,
+    Report, ReportEvent, Survey, User, audit, db,
 )
 
 STATUSES = {"pending": "待移交", "in_progress": "处置中", "returned": "退回待重新移交", "closed": "已办结"}
@@ -207,15 +207,32 @@ def _as_seen_by(user, group):
 
 
 def cases_for(user, today=None):
-    """Every case `user` may see, as of today, newest activity first."""
+    """Every case `user` may see today, newest activity first: read from the groups kept for today
+    (domain.casework.institutions.current_groups), narrowed in SQL to the user's places, or for a department to the
+    cases referred to it and the leads it logged."""
     today = today or today_local()
-    department_leads, referred_rows = _department_reach(user)
-    referred = {row.anchor for row in Case.select(Case.anchor).where(Case.id.in_(list(referred_rows or ())))}
-    found = [g for g in all_groups(today) if sees_case(user, g.mentions, referred_to_it=bool(set(g.anchors) & referred),
-                                                       leads_it_logged=department_leads)]
-    views = _views([_as_seen_by(user, g) for g in found])
+    if works_for_department(user):
+        department_leads, referred_rows = _department_reach(user)
+        anchors = [a for (a,) in Case.select(Case.anchor).where(Case.id.in_(list(referred_rows) or [0])).tuples()]
+        keys = sorted(group_keys_of(anchors + [f"l:{lead}" for lead in department_leads]))
+        found = [g for start in range(0, len(keys), 500)
+                 for g in current_groups(KeptMention.group_key.in_(keys[start:start + 500]), today)]
+    else:
+        found = current_groups(_places_of(user), today)
+    views = _views(found)
     views.sort(key=lambda v: (not v.important, v.status == "closed", -v.id))
     return views
+
+
+def _places_of(user):
+    """Which current mentions are in the user's places (an expression over models.Mention; None: all of them)."""
+    if sees_whole_city(user):
+        return None
+    if user.role == "district":
+        return KeptMention.district == user.org_id
+    if user.role == "street":
+        return KeptMention.street == user.org_id
+    return KeptMention.community == user.org_id
 
 
 def _department_reach(user):
@@ -267,8 +284,13 @@ def case_for(user, case_id, today=None):
     row = Case.get_or_none(Case.id == case_id)
     if row is None:
         return None
-    group = next((g for g in all_groups(today or today_local()) if row.anchor in g.anchors), None)
-    return _case_view(user, row, group)
+    return _case_view(user, row, _group_holding(row.anchor, today))
+
+
+def _group_holding(anchor, today=None):
+    """Today's group holding `anchor` (an identifier, or a mention's own anchor), whole; None when none does."""
+    keys = sorted(group_keys_of([anchor]))
+    return next(iter(current_groups(KeptMention.group_key.in_(keys), today)), None) if keys else None
 
 
 def _case_view(user, row, group):
@@ -289,8 +311,7 @@ def _case_view(user, row, group):
 def _group_of_report(report, today=None):
     """The group of mentions a report is in: its institution's (known perhaps by other names and phones too), or
     its own; None when it is no mention (found unfounded)."""
-    return next((g for g in all_groups(today or today_local())
-                 if any(m.kind == "report" and m.id == report.id for m in g.mentions)), None)
+    return _group_holding(f"r:{report.id}", today)
 
 
 def case_of_report(user, report, today=None):
@@ -312,11 +333,11 @@ def referrals_in_scope(user):
 
 def reports_referred_to(department):
     """Ids of the reports among the mentions of the cases referred to `department` (a code)."""
-    anchors = {a for (a,) in Case.select(Case.anchor).join(Referral).where(Referral.department == department).tuples()}
-    if not anchors:
-        return []
-    return [m.id for g in all_groups(today_local()) if set(g.anchors) & anchors for m in g.mentions
-            if m.kind == "report"]
+    anchors = [a for (a,) in Case.select(Case.anchor).join(Referral).where(Referral.department == department).tuples()]
+    keys = sorted(group_keys_of(anchors)) if anchors else []
+    return [source for start in range(0, len(keys), 500) for (source,) in
+            KeptMention.select(KeptMention.source).where(KeptMention.valid_to.is_null() & (KeptMention.kind == "report")
+                                                         & KeptMention.group_key.in_(keys[start:start + 500])).tuples()]
 
 
 def important_count():

@@ -15,12 +15,22 @@ from dataclasses import dataclass, field
 from peewee import SQL, Case, Value, fn
 
 from domain.casework import mentions as kept_mentions, referrals
-from domain.common import codes
-from domain.common.clock import end_of_day
 from domain.casework.matching import match_groups
+from domain.common import codes
+from domain.common.clock import end_of_day, today_local
 from models import (
-    InstitutionDecision, Lead, Mention as KeptMention, Org, Purchase, Report, ReportEvent, Survey, Training, Unit,
-    audit, db,
+    InstitutionDecision,
+    Lead,
+    Mention as KeptMention,
+    Org,
+    Purchase,
+    Report,
+    ReportEvent,
+    Survey,
+    Training,
+    Unit,
+    audit,
+    db,
 )
 
 NO_NAME = "（未留机构名称）"
@@ -85,7 +95,7 @@ def reports_received(as_of):
     return Report.select().where((Report.created_at < eod) & (status != "unfounded"))
 
 
-def mentions(as_of, with_products=True, current=False):
+def mentions(as_of, with_products=True, current=False, where=None):
     """Every mention valid on day `as_of` (domain.casework.mentions keeps them), in one UNION ALL query (plus one
     for the products bought at trainings, which the counts of 附件1 do without):
 
@@ -94,9 +104,12 @@ def mentions(as_of, with_products=True, current=False):
     - the reports received and not marked unfounded;
     - the leads logged (issue 9).
 
-    `current`: today's, each with the group key kept for it (no matching needed)."""
+    `current`: today's, each with the group key kept for it (no matching needed); `where` narrows them (an
+    expression over models.Mention)."""
     valid = KeptMention.valid_to.is_null() if current else (
         (KeptMention.valid_from <= as_of) & (KeptMention.valid_to.is_null() | (KeptMention.valid_to > as_of)))
+    if where is not None:
+        valid &= where
     trainings = (KeptMention
                  .select(Value("training").alias("kind"), Training.id, Training.institution.alias("name"),
                          Training.institution_key.alias("key"), Training.phone_digits.alias("phone"),
@@ -319,6 +332,66 @@ def groups(as_of, place=None, with_products=True):
         if found_group is not None:
             found_group.referrals.append(state)
     return list(result.values())
+
+
+def _grouped(found, as_of, full_places=None):
+    """Groups of already-keyed mentions, with the street and 居委 names of each (`full_places`: {group key: (street
+    codes, 居委 codes)} of all its mentions, when `found` holds only some) and the referrals of its case by D."""
+    orgs = {o.code: o for o in Org.select().where(Org.kind.in_(("street", "community")))}
+    by_group = {}
+    for mention in found:
+        by_group.setdefault(mention.group, []).append(mention)
+    result = {}
+    for key, group in by_group.items():
+        streets, communities = (full_places or {}).get(key) or ({m.street for m in group}, {m.community for m in group})
+        result[key] = Group(key=key, mentions=sorted(group, key=lambda m: (m.kind, str(m.at), m.id)),
+                            streets=sorted({orgs[s].name for s in streets if s in orgs}),
+                            communities=sorted({orgs[c].name for c in communities if c in orgs}))
+    anchors = {a: key for key, group in result.items() for a in group.anchors}
+    for state in referrals.states(as_of, anchors=list(anchors)):
+        found_group = result.get(anchors.get(state.anchor))
+        if found_group is not None:
+            found_group.referrals.append(state)
+    return list(result.values())
+
+
+def current_groups(where=None, today=None):
+    """Today's groups of the current mentions `where` says (an expression over models.Mention; all when None), from
+    the group keys kept as mentions come and go (domain.casework.mentions): no matching on a read. Each group holds
+    only those mentions, but names the streets and 居委 of all of its own."""
+    today = today or today_local()
+    found = mentions(today, current=True, where=where)
+    keys = sorted({m.group for m in found})
+    places = {}
+    for start in range(0, len(keys), 500):
+        for key, street, community in (KeptMention.select(KeptMention.group_key, KeptMention.street,
+                                                          KeptMention.community)
+                                       .where(KeptMention.valid_to.is_null()
+                                              & KeptMention.group_key.in_(keys[start:start + 500])).tuples()):
+            streets, communities = places.setdefault(key, (set(), set()))
+            streets.add(street)
+            communities.add(community)
+    return _grouped(found, today, places)
+
+
+def group_keys_of(anchors):
+    """The keys of today's groups holding any of `anchors` (identifiers "n:…"/"p:…", or a mention's own anchor)."""
+    names = [a[2:] for a in anchors if a.startswith("n:")]
+    phones = [a[2:] for a in anchors if a.startswith("p:")]
+    clause = SQL("1 = 0")
+    if names:
+        clause |= KeptMention.name_key.in_(names)
+    if phones:
+        clause |= KeptMention.phone.in_(phones)
+    for anchor in anchors:
+        kind, _, rest = anchor.partition(":")
+        if kind in KIND_OF_ANCHOR:
+            source, _, position = rest.partition(".")
+            kind = {"t": "training", "r": "report", "l": "lead"}[kind]
+            clause |= ((KeptMention.kind == kind) & (KeptMention.source == int(source))
+                       & (KeptMention.position == int(position or 0)))
+    return {key for (key,) in KeptMention.select(KeptMention.group_key).distinct()
+            .where(KeptMention.valid_to.is_null() & clause).tuples()}
 
 
 def problem_list(as_of, place=None):

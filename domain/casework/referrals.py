@@ -54,19 +54,34 @@ class ReferralState:
         return not self.ended and self.due is not None and self.due < today
 
 
-def states(as_of):
-    """Every referral made by the end of day `as_of`, at its latest step by then (two queries)."""
+def states(as_of, anchors=None):
+    """Every referral made by the end of day `as_of` (of the cases anchored on `anchors`, when given), at its latest
+    step by then (two queries, or two per 500 anchors)."""
+    if anchors is not None:
+        found = []
+        for start in range(0, len(anchors), 500):
+            found += _states(as_of, Case.anchor.in_(anchors[start:start + 500]))
+        return sorted(found, key=lambda s: s.id)
+    return _states(as_of, None)
+
+
+def _states(as_of, where):
     eod = end_of_day(as_of)
-    rows = list(Referral.select(Referral.id, Referral.case, Case.anchor, Referral.department, Department.name,
-                                Referral.lead, Referral.due, Referral.referred_at)
-                .join(Case).switch(Referral).join(Department)
-                .where(Referral.referred_at < eod).order_by(Referral.id).tuples())
+    query = (Referral.select(Referral.id, Referral.case, Case.anchor, Referral.department, Department.name,
+                             Referral.lead, Referral.due, Referral.referred_at)
+             .join(Case).switch(Referral).join(Department)
+             .where(Referral.referred_at < eod).order_by(Referral.id))
+    if where is not None:
+        query = query.where(where)
+    rows = list(query.tuples())
     latest = {}
-    for referral, action, opened, fine in (CaseEvent.select(CaseEvent.referral, CaseEvent.action, CaseEvent.case_opened,
-                                                            CaseEvent.fine_fen)
-                                           .where(CaseEvent.referral.is_null(False) & (CaseEvent.at < eod)
-                                                  & CaseEvent.action.in_(tuple(REFERRAL_STATUSES)))
-                                           .order_by(CaseEvent.at, CaseEvent.id).tuples()):
+    steps = (CaseEvent.select(CaseEvent.referral, CaseEvent.action, CaseEvent.case_opened, CaseEvent.fine_fen)
+             .where(CaseEvent.referral.is_null(False) & (CaseEvent.at < eod)
+                    & CaseEvent.action.in_(tuple(REFERRAL_STATUSES)))
+             .order_by(CaseEvent.at, CaseEvent.id))
+    if where is not None:
+        steps = steps.where(CaseEvent.referral.in_([row[0] for row in rows] or [0]))
+    for referral, action, opened, fine in steps.tuples():
         latest[referral] = (action, opened, fine)
     found = []
     for rid, case_id, anchor, department, name, lead, due, referred_at in rows:
