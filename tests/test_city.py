@@ -210,3 +210,12 @@ def test_a_report_from_the_citys_general_page_names_its_district(city, client):
 
         assert Report.get(Report.number == number).district_id == XUHUI
         db.close()
+
+
+def test_an_important_case_counts_in_the_navigation_of_its_own_district_and_of_the_city(app, city):
+    with app.app_context():
+        xuhui = next(v for v in cases.cases_for(city["xuhui"]) if v.title == "徐汇某某消防培训中心")
+        cases.set_important(city["xuhui"], xuhui, True)
+        counts = {who: cases.important_count(city[who]) for who in ("xuhui", "city", "district")}
+        db.close()
+    assert counts == {"xuhui": 1, "city": 1, "district": 0}

@@ -166,3 +166,23 @@ def test_street_user_opens_mentions_in_its_street_only(district, actions, client
     assert "愚园路8号" in opened.get_data(as_text=True) and "长宁路" not in opened.get_data(as_text=True)
     assert client.get("/tables/problems/institution",
                       query_string={"key": "n:城南消防", "as_of": D2.isoformat()}).status_code == 404
+
+
+def test_the_problem_list_comes_a_page_at_a_time_and_finds_by_name_or_phone(app, world, actions, client):
+    # Every list page stays small on a phone (issue 17): 50 institutions a page; ?q= finds the two to merge.
+    from domain.public import reports as public_reports
+    from models import db
+
+    with app.app_context():
+        for n in range(53):
+            values, _ = public_reports.parse_report({"kinds": ["door_to_door_fee"], "description": "上门收费",
+                                                     "institution": f"第{n}号消防培训中心",
+                                                     "institution_phone": f"1390000{n:04d}"})
+            public_reports.create_report(values, community=Org.get(Org.code == "310105001001"))
+        db.close()
+    actions.login("district")
+    first = client.get("/tables/problems").get_data(as_text=True)
+    assert "共 53 个" in first and first.count('<td class="title">') == 50 and "下一页" in first
+    assert client.get("/tables/problems?page=2").get_data(as_text=True).count('<td class="title">') == 3
+    found = client.get("/tables/problems?q=13900000007").get_data(as_text=True)
+    assert found.count('<td class="title">') == 1 and "第7号消防培训中心" in found

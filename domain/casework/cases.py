@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from peewee import fn
 
 from domain.casework import referrals as referral_steps, routing
-from domain.casework.institutions import Group, current_groups, group_keys_of
+from domain.casework.institutions import Group, anchors_seen, current_groups, group_keys_of
 from domain.common.clock import iso_day, now_local, today_local
 from domain.common.fields import Field, Note, Shape, absent_or, enum, labelled
 from domain.org.permissions import district_codes, mentions_seen_by, sees_case, sees_whole_city, works_for_department
@@ -340,11 +340,17 @@ def reports_referred_to(department):
                                                          & KeptMention.group_key.in_(keys[start:start + 500])).tuples()]
 
 
-def important_count():
-    """Cases marked 重要 and not closed yet (open or never referred), for the district's navigation: one query."""
+def important_count(user):
+    """Cases marked 重要 and not closed yet (open or never referred) in the user's places, for the navigation of the
+    district and the city: two queries (the few 重要 rows, then which of them the user's district holds)."""
     open_referral = Referral.select().where((Referral.case == Case.id) & Referral.status.not_in(REFERRAL_ENDED))
     any_referral = Referral.select().where(Referral.case == Case.id)
-    return Case.select().where(Case.important & (fn.EXISTS(open_referral) | ~fn.EXISTS(any_referral))).count()
+    anchors = [a for (a,) in Case.select(Case.anchor).where(
+        Case.important & (fn.EXISTS(open_referral) | ~fn.EXISTS(any_referral))).tuples()]
+    place = _places_of(user)
+    if place is None or not anchors:
+        return len(anchors)
+    return len(anchors_seen(anchors, place))
 
 
 # --- what the plan says should happen ----------------------------------------------------------------

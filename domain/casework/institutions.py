@@ -374,8 +374,7 @@ def current_groups(where=None, today=None):
     return _grouped(found, today, places)
 
 
-def group_keys_of(anchors):
-    """The keys of today's groups holding any of `anchors` (identifiers "n:…"/"p:…", or a mention's own anchor)."""
+def _anchor_clause(anchors):
     names = [a[2:] for a in anchors if a.startswith("n:")]
     phones = [a[2:] for a in anchors if a.startswith("p:")]
     clause = SQL("1 = 0")
@@ -390,8 +389,27 @@ def group_keys_of(anchors):
             kind = {"t": "training", "r": "report", "l": "lead"}[kind]
             clause |= ((KeptMention.kind == kind) & (KeptMention.source == int(source))
                        & (KeptMention.position == int(position or 0)))
+    return clause
+
+
+def anchors_seen(anchors, where):
+    """Those of `anchors` that a current mention `where` says (an expression over models.Mention) holds."""
+    if not anchors:
+        return set()
+    found = set()
+    for kind, source, position, name_key, phone in (
+            KeptMention.select(KeptMention.kind, KeptMention.source, KeptMention.position, KeptMention.name_key,
+                               KeptMention.phone)
+            .where(KeptMention.valid_to.is_null() & where & _anchor_clause(anchors)).tuples()):
+        found |= {f"n:{name_key}", f"p:{phone}",
+                  f"t:{source}.{position}" if kind == "training" else f"{kind[0]}:{source}"}
+    return found & set(anchors)
+
+
+def group_keys_of(anchors):
+    """The keys of today's groups holding any of `anchors` (identifiers "n:…"/"p:…", or a mention's own anchor)."""
     return {key for (key,) in KeptMention.select(KeptMention.group_key).distinct()
-            .where(KeptMention.valid_to.is_null() & clause).tuples()}
+            .where(KeptMention.valid_to.is_null() & _anchor_clause(anchors)).tuples()}
 
 
 def problem_list(as_of, place=None):
