@@ -189,18 +189,19 @@ def load(units, districts, rng):
 
 
 def timed(url, token, repeat, method="GET", body=None):
-    """(median, max) seconds of `repeat` requests, each read to its end; a failed one stops the run."""
-    seconds = []
+    """(median, max) seconds of `repeat` requests, each read to its end, and the bytes of the answer; a failed one
+    stops the run."""
+    seconds, size = [], 0
     for _ in range(repeat):
         request = urllib.request.Request(url, method=method, data=body, headers={
             "Authorization": f"Bearer {token}", "Content-Type": "application/json", "Accept": "text/html"})
         began = time.perf_counter()
         with urllib.request.urlopen(request, timeout=600) as reply:
-            reply.read()
+            size = len(reply.read())
             if reply.status >= 400:
                 sys.exit(f"{url}: {reply.status}")
         seconds.append(time.perf_counter() - began)
-    return statistics.median(seconds), max(seconds)
+    return statistics.median(seconds), max(seconds), size
 
 
 def main():
@@ -243,6 +244,10 @@ def main():
         ("case page", f"/cases/{world['case']}", "district"),
         ("status", f"/r/status?number={world['report']}", "district"),
         ("problem list district", f"/tables/problems?{as_of}", "district"),
+        ("附件2 district", f"/tables/2?{as_of}", "district"),
+        ("附件3 district", f"/tables/3?{as_of}", "district"),
+        ("progress district", "/survey/progress", "district"),
+        ("reports district", "/reports/", "district"),
         ("home district", "/", "district"),
         ("home city", "/", "city"),
     ]
@@ -251,12 +256,12 @@ def main():
         for step, path, who in steps:
             if only and not any(part in step for part in only):
                 continue
-            median, most = timed(url + path, tokens[who], args.repeat)
+            median, most, size = timed(url + path, tokens[who], args.repeat)
             print(json.dumps({"step": step, "units": args.units, "engine": engine, "median_s": round(median, 3),
-                              "max_s": round(most, 3)}, ensure_ascii=False), flush=True)
+                              "max_s": round(most, 3), "kb": round(size / 1024, 1)}, ensure_ascii=False), flush=True)
         if not only or any(part in "submission street" for part in only):
             body = json.dumps({"as_of": AS_OF.isoformat()}).encode()
-            median, most = timed(url + "/api/v1/submissions", tokens["street"], args.repeat, "POST", body)
+            median, most, _ = timed(url + "/api/v1/submissions", tokens["street"], args.repeat, "POST", body)
             print(json.dumps({"step": "submission street", "units": args.units, "engine": engine,
                               "median_s": round(median, 3), "max_s": round(most, 3)}, ensure_ascii=False), flush=True)
         if not only or any(part in "survey POST" for part in only):
