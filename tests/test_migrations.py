@@ -1,4 +1,5 @@
 """init-db upgrades an existing database: the migrations after 0001 apply to a database holding data."""
+import datetime
 import uuid
 
 import pytest
@@ -63,3 +64,44 @@ def test_referrals_of_issue_3_become_referrals_of_cases(empty_database_url):
     events = list(CaseEvent.select().order_by(CaseEvent.id))
     assert [(e.action, e.note, str(e.at)) for e in events] == [("referred", "请查处", "2023-03-21 09:00:00")] * 2
     assert Case.select().count() == 2
+
+
+def test_the_records_of_a_database_of_one_district_are_kept_and_placed_when_it_is_upgraded(empty_database_url):
+    # Issue 17: the kept state is filled from the records already stored, and departments, reports and leads are
+    # placed in the deployment's one district, so that nothing of an existing deployment is lost or hidden.
+    from domain.casework import institutions, mentions
+    from domain.survey import unit_state
+    from models import Department, Lead
+
+    bind_database(empty_database_url)
+    Runner(db.obj, MIGRATIONS_DIR).up(target="0007_money_bigint")
+    for code, name, kind, parent in (("310105", "长宁区", "district", None), ("310105001", "华阳路街道", "street", "310105"),
+                                     ("310105001001", "华阳一居委", "community", "310105001")):
+        db.execute_sql(f"INSERT INTO org (code, name, kind, parent_id) VALUES ({db.obj.param}, {db.obj.param}, "
+                       f"{db.obj.param}, {db.obj.param})", (code, name, kind, parent))
+    db.execute_sql("INSERT INTO department (code, name) VALUES ('xiaofang', '区消防救援支队')")
+    db.execute_sql("INSERT INTO unit (community_id, address, address_key, type, name, position, created_at) VALUES "
+                   "('310105001001', '长宁路1号', '长宁路1号', 'household', '', 0, '2023-03-01 09:00:00')")
+    db.execute_sql("INSERT INTO survey (client_uuid, unit_id, community_id, visited_at, outcome, unit_type, unit_name, "
+                   "note, trained, suspect, body_hash, created_at, updated_at) SELECT "
+                   "'0d6f1e2a-6b3a-4c55-9d7e-0d2b8f0c9a11', id, '310105001001', '2023-03-20 10:00:00', 'surveyed', "
+                   "'household', '', '', true, true, 'x', '2023-03-20 10:00:00', '2023-03-20 10:00:00' FROM unit")
+    db.execute_sql("INSERT INTO training (survey_id, position, institution, institution_key, institution_phone, "
+                   "phone_digits, trainer_identity, mode, fee_fen, content, products_pitched, engineering_solicited, "
+                   "flags, suspect, institution_nature, pitched_products) SELECT id, 0, '某某消防', '某某消防', '', '', "
+                   "'firefighter', 'door_to_door', 20000, '', true, false, 'sells_products', true, 'unknown', '' "
+                   "FROM survey")
+    db.execute_sql("INSERT INTO report (number, street_id, description, kinds, institution, institution_key, "
+                   "institution_phone, phone_digits, place, amount_fen, contact, status, flags, suspect, created_at, "
+                   "updated_at) VALUES ('230320-ABCDEF', '310105001', '上门收费', '', '某某消防', '某某消防', '', '', '', 0, "
+                   "'', 'new', '', true, '2023-03-21 10:00:00', '2023-03-21 10:00:00')")
+
+    upgrade_database()
+
+    assert unit_state.differences() == [] and mentions.differences() == []
+    assert unit_state.figures_as_of(datetime.date(2023, 3, 31))["310105001001"]["suspect"] == 1
+    [institution] = institutions.problem_list(datetime.date(2023, 3, 31))
+    assert institution.name == "某某消防" and len(institution.mentions) == 2
+    assert Department.get_by_id("xiaofang").district_id == "310105"
+    assert Report.get(Report.number == "230320-ABCDEF").district_id == "310105"
+    assert Lead.select().count() == 0
