@@ -105,11 +105,21 @@ def mentions(as_of, with_products=True, current=False, where=None):
     - the leads logged (issue 9).
 
     `current`: today's, each with the group key kept for it (no matching needed); `where` narrows them (an
-    expression over models.Mention)."""
+    expression over models.Mention). Without products (the counts of the tables), only what places and matches a
+    mention is read, from the kept mentions alone: a city holds hundreds of thousands."""
     valid = KeptMention.valid_to.is_null() if current else (
         (KeptMention.valid_from <= as_of) & (KeptMention.valid_to.is_null() | (KeptMention.valid_to > as_of)))
     if where is not None:
         valid &= where
+    if not with_products:
+        return [Mention(kind=kind, id=source, name="", key=key, phone=phone, community=community, unit=None,
+                        survey=source, place="", amount_fen=0, flags="", identity="", content="", at=None, ref="",
+                        status="", street=street, district=district, suspect=bool(suspect), group=group,
+                        position=position)
+                for kind, source, position, key, phone, community, street, district, suspect, group in
+                KeptMention.select(KeptMention.kind, KeptMention.source, KeptMention.position, KeptMention.name_key,
+                                   KeptMention.phone, KeptMention.community, KeptMention.street, KeptMention.district,
+                                   KeptMention.suspect, KeptMention.group_key).where(valid).tuples()]
     trainings = (KeptMention
                  .select(Value("training").alias("kind"), Training.id, Training.institution.alias("name"),
                          Training.institution_key.alias("key"), Training.phone_digits.alias("phone"),
@@ -144,8 +154,6 @@ def mentions(as_of, with_products=True, current=False, where=None):
     if not current:
         for mention in found:
             mention.group = ""  # matched as of the day asked (`match`)
-    if not with_products:
-        return found
 
     # All purchases at the trainings that are mentions are few.
     by_training = {}
