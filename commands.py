@@ -25,15 +25,15 @@ DEFAULT_DEPARTMENTS_CSV = os.path.join(BASE_DIR, "data", "departments.csv")
 
 
 # Kept state a migration creates empty: filled from the records already stored when that migration is applied.
-FILLED_AFTER = {"0008_kept_unit_state": unit_state.rebuild, "0010_kept_mentions": mentions.rebuild}
+FILLED_AFTER = {"0008_kept_unit_state": unit_state.rebuild, "0010_kept_mentions": mentions.rebuild,
+                "0011_case_groups": mentions.rebuild}
 
 
 def upgrade_database():
     """Apply pending migrations, then load the default organisation into an empty database."""
     applied = Runner(db.obj, MIGRATIONS_DIR).up()
-    for name in applied:
-        if name in FILLED_AFTER:
-            FILLED_AFTER[name]()
+    for fill in dict.fromkeys(FILLED_AFTER[name] for name in applied if name in FILLED_AFTER):
+        fill()
     if not Org.select().exists():
         with open(DEFAULT_ORG_CSV, encoding="utf-8") as fh:
             import_orgs(fh.read())

@@ -453,6 +453,9 @@ class Case(BaseModel):
 
     anchor = CharField(max_length=220, unique=True)
     kind = CharField(max_length=16)
+    # The key of today's group of mentions holding its anchor ("" while none does), kept with the mentions'
+    # (domain/casework/mentions.py): the rows of one case share it.
+    group_key = CharField(max_length=220, default="", index=True)
     important = BooleanField(default=False)
     escalated = BooleanField(default=False)  # a 居委 asked its street to act on it
     published_at = DateTimeField(null=True)  # on the public 曝光 page since

@@ -32,11 +32,20 @@ class Page:
     total: int
 
 
-def paginate(items, size=50):
-    """The page of `items` asked for by ?page= (the first when it is missing or not one of them)."""
-    pages = max(1, -(-len(items) // size))
+PAGE_SIZE = 50
+
+
+def page_number():
+    """The page ?page= asks for: a number from 1 (1 when missing or no number)."""
     requested = request.args.get("page", "")
-    number = int(requested) if requested.isascii() and requested.isdigit() and 1 <= int(requested) <= pages else 1
+    return int(requested) if requested.isascii() and requested.isdigit() and 0 < int(requested) < 10**6 else 1
+
+
+def paginate(items, size=PAGE_SIZE):
+    """The page of `items` asked for by ?page= (the first when it is not one of them)."""
+    pages = max(1, -(-len(items) // size))
+    number = page_number()
+    number = number if number <= pages else 1
     return Page(items[(number - 1) * size:number * size], number, pages, len(items))
 
 

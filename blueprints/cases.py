@@ -11,7 +11,7 @@ from domain.common.clock import today_local
 from domain.org.permissions import can, street_codes
 from domain.public import uploads
 from models import REFERRAL_STATUSES, CaseFile, Department, Org, Referral, ReportPhoto
-from templating import paginate, render
+from templating import PAGE_SIZE, Page, page_number, render
 
 bp = Blueprint("cases", __name__)
 
@@ -63,7 +63,8 @@ def due_days():
 @requires("cases.view")
 def index():
     filters = chosen_filters(request.args)
-    shown = paginate(cases.filter_cases(cases.cases_for(current_user), **filters))
+    found, number, total = cases.listed(current_user, filters, page_number())
+    shown = Page(found, number, max(1, -(-total // PAGE_SIZE)), total)
     streets = Org.select().where(Org.code.in_(street_codes(current_user))).order_by(Org.code)
     return render("cases/index.html", "cases/_rows.html", cases=shown.items, shown=shown, filters=filters,
                   streets=list(streets), today=today_local())

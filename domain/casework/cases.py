@@ -10,7 +10,7 @@ referred to it and the leads it logged.
 import datetime
 from dataclasses import dataclass, field
 
-from peewee import fn
+from peewee import JOIN, SQL, Case as SqlCase, Select, fn
 
 from domain.casework import referrals as referral_steps, routing
 from domain.casework.institutions import Group, anchors_seen, current_groups, group_keys_of
@@ -264,16 +264,95 @@ def filter_cases(views, status="", street="", kind="", important=False, overdue=
 
 def attention(user, today=None):
     """What needs the user among its cases, counted: to refer (待移交, of which escalated by a 居委), returned by a
-    department, overdue, marked 重要 — one pass over the cases of its scope."""
+    department, overdue, marked 重要 — one aggregate over the cases of its scope (their Case rows and referrals)."""
+    rows = _summaries(user, today or today_local()).alias("cases")
+    c = rows.c
+
+    def count(condition):
+        return fn.COALESCE(fn.SUM(SqlCase(None, [(condition, 1)], 0)), 0)
+
+    query = Select(from_list=[rows], columns=[
+        count(c.status == "pending").alias("pending"),
+        count((c.escalated == 1) & c.status.in_(("pending", "returned"))).alias("escalated"),
+        count(c.status == "returned").alias("returned"),
+        count(c.overdue > 0).alias("overdue"),
+        count((c.important == 1) & (c.status != "closed")).alias("important")]).bind(db)
+    return {key: int(value) for key, value in query.dicts().get().items()}
+
+
+def listed(user, filters, page, size=50, today=None):
+    """(the cases of page `page`, the page's number, how many in all) of the user's cases that `filters` (filter_cases's) keep, in the
+    list's order: 重要 first, open before closed, newest first. One aggregate finds and orders them; only the page's
+    cases are read whole."""
     today = today or today_local()
-    views = cases_for(user, today)
-    return {
-        "pending": sum(v.status == "pending" for v in views),
-        "escalated": sum(v.escalated and v.status in ("pending", "returned") for v in views),
-        "returned": sum(v.status == "returned" for v in views),
-        "overdue": sum(v.overdue(today) for v in views),
-        "important": sum(v.important and v.status != "closed" for v in views),
-    }
+    rows = _summaries(user, today).alias("cases")
+    c = rows.c
+    wanted = SQL("1 = 1")
+    if filters.get("escalated"):
+        wanted &= (c.escalated == 1) & c.status.in_(("pending", "returned"))
+    if filters.get("status") in STATUSES:
+        wanted &= c.status == filters["status"]
+    if filters.get("kind") in KINDS:
+        prefixes = {"institution": ("n:", "p:"), "survey": ("t:",), "report": ("r:",), "lead": ("l:",)}
+        clause = SQL("1 = 0")
+        for prefix in prefixes[filters["kind"]]:
+            clause |= c.group_key.startswith(prefix)
+        wanted &= clause
+    if filters.get("important"):
+        wanted &= c.important == 1
+    if filters.get("overdue"):
+        wanted &= c.overdue > 0
+    if filters.get("street"):  # a mention the user sees in that street
+        wanted &= c.group_key.in_(KeptMention.select(KeptMention.group_key).where(
+            _in_place(user, KeptMention.valid_to.is_null() & (KeptMention.street == filters["street"]))))
+    chosen = Select(from_list=[rows], columns=[c.group_key, c.id]).where(wanted).bind(db)
+    total = chosen.count()
+    page = page if (page - 1) * size < total else 1  # past the last page: the first
+    ordered = (chosen.order_by(c.important.desc(), SqlCase(None, [(c.status == "closed", 1)], 0), c.id.desc())
+               .limit(size).offset((page - 1) * size))
+    keys = [key for key, _ in ordered.tuples()]
+    views = {v.group.key: v for v in _views(current_groups(_in_place(user, KeptMention.group_key.in_(keys)), today))}
+    return [views[key] for key in keys if key in views], page, total
+
+
+def _in_place(user, clause):
+    place = _places_of(user)
+    return clause if place is None or works_for_department(user) else clause & place
+
+
+def _summaries(user, today):
+    """A query of one row per case of the user's: its group key, its first Case row's id, whether any row is 重要 or
+    was escalated, its status (待移交, 处置中, 退回, 已办结 as CaseView.status says) and how many of its open
+    referrals are past due."""
+    referred = Referral.alias("r")
+    n = fn.COUNT(referred.id)
+    still_open = fn.COALESCE(fn.SUM(SqlCase(None, [(referred.status.not_in(REFERRAL_ENDED), 1)], 0)), 0)
+    returned = fn.COALESCE(fn.SUM(SqlCase(None, [(referred.status == "returned", 1)], 0)), 0)
+    late = fn.COALESCE(fn.SUM(SqlCase(None, [(referred.status.not_in(REFERRAL_ENDED) & referred.due.is_null(False)
+                                              & (referred.due < today), 1)], 0)), 0)
+    status = SqlCase(None, [(n == 0, "pending"), (still_open > 0, "in_progress"), (returned == n, "returned")],
+                     "closed")
+    return (Case.select(Case.group_key, fn.MIN(Case.id).alias("id"),
+                        fn.MAX(SqlCase(None, [(Case.important == True, 1)], 0)).alias("important"),  # noqa: E712
+                        fn.MAX(SqlCase(None, [(Case.escalated == True, 1)], 0)).alias("escalated"),  # noqa: E712
+                        status.alias("status"), late.alias("overdue"))
+            .join(referred, JOIN.LEFT_OUTER, on=(referred.case == Case.id))
+            .where((Case.group_key != "") & Case.group_key.in_(_group_keys_of(user)))
+            .group_by(Case.group_key))
+
+
+def _group_keys_of(user):
+    """A query of the group keys of the user's cases: its places' current mentions', or for a department those of
+    the cases referred to it and of the leads it logged."""
+    current = KeptMention.select(KeptMention.group_key).where(KeptMention.valid_to.is_null())
+    if works_for_department(user):
+        referred = (Case.select(Case.group_key).join(Referral)
+                    .where((Referral.department == user.department_id) & (Case.group_key != "")))
+        leads = current.where((KeptMention.kind == "lead") & KeptMention.source.in_(
+            Lead.select(Lead.id).where(Lead.department == user.department_id)))
+        return referred.union(leads)
+    place = _places_of(user)
+    return current if place is None else current.where(place)
 
 
 def case_for(user, case_id, today=None):

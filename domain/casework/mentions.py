@@ -12,10 +12,10 @@ Writes call `units_changed` (records and corrections), `report_changed` (a repor
 """
 import datetime
 
-from peewee import JOIN, SQL, Value, fn
+from peewee import EXCLUDED, JOIN, SQL, Value, fn
 
 from domain.casework.matching import identifiers_of, match_groups
-from models import InstitutionDecision, Lead, Mention, Org, Report, ReportEvent, Survey, Training, db
+from models import Case, InstitutionDecision, Lead, Mention, Org, Report, ReportEvent, Survey, Training, db
 
 # The fields of a kept mention that say what it is and where, as `differences` compares them.
 KEPT = ("kind", "source", "position", "valid_from", "valid_to", "community", "street", "district", "name_key", "phone",
@@ -133,18 +133,24 @@ def _placed(rows):
 def _replace(where, rows, new=False):
     """Replace the kept mentions matching `where` with `rows` (`new`: there are none yet); then regroup what they
     touch. A current mention that names no identifiable institution is a group of its own from the start."""
-    old = [] if new else list(Mention.select(Mention.name_key, Mention.phone).where(where & Mention.valid_to.is_null()))
+    old = [] if new else list(Mention.select(Mention.name_key, Mention.phone, Mention.kind, Mention.source,
+                                             Mention.position).where(where & Mention.valid_to.is_null()))
     if not new:
         Mention.delete().where(where).execute()
+    alone = set()  # current mentions that name no identifiable institution: each a group (a case) of its own
     for row in rows:
         if row["valid_to"] is None and not identifiers_of(row["name_key"], row["phone"]):
             row["group_key"] = _anchor(row["kind"], row["source"], row["position"])
+            alone.add(row["group_key"])
+    gone = {_anchor(m.kind, m.source, m.position) for m in old if not identifiers_of(m.name_key, m.phone)} - alone
+    touched = {i for m in old for i in identifiers_of(m.name_key, m.phone)}
+    current = [r for r in rows if r["valid_to"] is None and identifiers_of(r["name_key"], r["phone"])]
+    touched |= {i for r in current for i in identifiers_of(r["name_key"], r["phone"])}
+    if touched:
+        regroup(touched, current)  # gives the new current rows their group keys before they are written
     for start in range(0, len(rows), 500):
         Mention.insert_many(rows[start:start + 500]).execute()
-    touched = {i for m in old for i in identifiers_of(m.name_key, m.phone)}
-    touched |= {i for r in rows if r["valid_to"] is None for i in identifiers_of(r["name_key"], r["phone"])}
-    if touched:
-        regroup(touched)
+    _keep_cases({anchor: anchor for anchor in alone} | {anchor: "" for anchor in gone})
 
 
 def units_changed(unit_ids, new=False):
@@ -176,9 +182,9 @@ def _current(where):
     return list(Mention.select().where(Mention.valid_to.is_null() & where))
 
 
-def regroup(identifiers):
+def regroup(identifiers, arriving=()):
     """Give the current mentions connected to `identifiers` (by shared identifiers, or the district's merges) their
-    group key again."""
+    group key again. `arriving`: rows (dicts) of current mentions about to be written, given theirs in place."""
     merges = list(InstitutionDecision.select())
     splits = {(d.key_a, d.key_b) for d in merges if d.kind == "split"}
     merged = {}
@@ -187,6 +193,8 @@ def regroup(identifiers):
             merged.setdefault(d.key_a, set()).add(d.key_b)
             merged.setdefault(d.key_b, set()).add(d.key_a)
     seen, frontier, found = set(), set(identifiers), {}
+    for row in arriving:
+        frontier |= set(identifiers_of(row["name_key"], row["phone"], splits))
     while frontier:
         seen |= frontier
         names = [i[2:] for i in frontier if i.startswith("n:")]
@@ -203,8 +211,15 @@ def regroup(identifiers):
                 frontier |= set(identifiers_of(mention.name_key, mention.phone, splits)) - seen
         for identifier in list(seen):
             frontier |= merged.get(identifier, set()) - seen
-    keys = match_groups([(m.id, m.name_key, m.phone, _anchor(m.kind, m.source, m.position)) for m in found.values()],
-                        merges)
+    items = [(m.id, m.name_key, m.phone, _anchor(m.kind, m.source, m.position)) for m in found.values()]
+    items += [(("arriving", index), row["name_key"], row["phone"], _anchor(row["kind"], row["source"], row["position"]))
+              for index, row in enumerate(arriving)]
+    keys = match_groups(items, merges)
+    for index, row in enumerate(arriving):
+        row["group_key"] = keys[("arriving", index)]
+    held = {i: keys[m.id] for m in found.values() for i in identifiers_of(m.name_key, m.phone, splits)}
+    held |= {i: row["group_key"] for row in arriving for i in identifiers_of(row["name_key"], row["phone"], splits)}
+    _keep_cases({identifier: held.get(identifier, "") for identifier in seen})
     changed = {}
     for mention in found.values():
         if mention.group_key != keys[mention.id]:
@@ -212,6 +227,37 @@ def regroup(identifiers):
     for key, ids in changed.items():
         for start in range(0, len(ids), 500):
             Mention.update(group_key=key).where(Mention.id.in_(ids[start:start + 500])).execute()
+
+
+def _case_kind(anchor):
+    return "institution" if anchor[:2] in ("n:", "p:") else {"t": "survey", "r": "report", "l": "lead"}[anchor[0]]
+
+
+def _keep_cases(group_of):
+    """Give the Case rows anchored on the keys of `group_of` their group: a row is added for an anchor a group holds
+    and no row has yet, and a row whose anchor no current mention holds has none (""). The rows of one case are those
+    of one group. One statement for the held anchors (an upsert), one for those let go."""
+    held = [{"anchor": a, "kind": _case_kind(a), "group_key": k} for a, k in sorted(group_of.items()) if k]
+    for start in range(0, len(held), 500):
+        (Case.insert_many(held[start:start + 500])
+         .on_conflict(conflict_target=[Case.anchor], update={Case.group_key: EXCLUDED.group_key}).execute())
+    gone = sorted(a for a, k in group_of.items() if not k)
+    for start in range(0, len(gone), 500):
+        Case.update(group_key="").where(Case.anchor.in_(gone[start:start + 500]) & (Case.group_key != "")).execute()
+
+
+def case_groups():
+    """{anchor: group key} that today's current mentions give the Case rows (recomputed)."""
+    decisions = list(InstitutionDecision.select())
+    splits = {(d.key_a, d.key_b) for d in decisions if d.kind == "split"}
+    current = _current(SQL("1 = 1"))
+    keys = match_groups([(m.id, m.name_key, m.phone, _anchor(m.kind, m.source, m.position)) for m in current],
+                        decisions)
+    found = {}
+    for m in current:
+        for anchor in identifiers_of(m.name_key, m.phone, splits) or [_anchor(m.kind, m.source, m.position)]:
+            found[anchor] = keys[m.id]
+    return found
 
 
 # --- rebuilding and checking ------------------------------------------------------------------------------------
@@ -233,6 +279,9 @@ def rebuild():
         for start in range(0, len(rows), 500):
             Mention.insert_many(rows[start:start + 500]).execute()
         _regroup_all()
+        groups = case_groups()
+        _keep_cases(groups | {a: "" for (a,) in Case.select(Case.anchor).where(Case.group_key != "").tuples()
+                              if a not in groups})
     return len(rows)
 
 
@@ -264,4 +313,10 @@ def differences():
                         list(InstitutionDecision.select()))
     found += [f"group of {m.kind} {m.source}.{m.position}: kept {m.group_key}, recomputed {keys[m.id]}"
               for m in current if m.group_key != keys[m.id]]
+    groups = case_groups()
+    for anchor, key in Case.select(Case.anchor, Case.group_key).tuples():
+        if key != groups.get(anchor, ""):
+            found.append(f"case {anchor}: kept group {key or '(none)'}, recomputed {groups.get(anchor) or '(none)'}")
+    found += [f"case {anchor}: no row for group {key}" for anchor, key in groups.items()
+              if not Case.select().where(Case.anchor == anchor).exists()]
     return found
