@@ -26,7 +26,7 @@ DEFAULT_DEPARTMENTS_CSV = os.path.join(BASE_DIR, "data", "departments.csv")
 
 # Kept state a migration creates empty: filled from the records already stored when that migration is applied.
 FILLED_AFTER = {"0008_kept_unit_state": unit_state.rebuild, "0010_kept_mentions": mentions.rebuild,
-                "0011_case_groups": mentions.rebuild}
+                "0011_case_groups": mentions.rebuild, "0012_mention_amounts": mentions.rebuild}
 
 
 def upgrade_database():

@@ -556,6 +556,7 @@ class Mention(BaseModel):
     name_key = CharField(max_length=200, default="", index=True)
     phone = CharField(max_length=40, default="", index=True)
     suspect = BooleanField(default=False)
+    amount_fen = BigIntegerField(default=0)  # a training's fee and what was bought at it; a report's, a lead's fee
     group_key = CharField(max_length=220, default="", index=True)
 
     class Meta:

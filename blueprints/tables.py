@@ -23,7 +23,7 @@ from domain.reporting.tabledef import compute, district_org, text_value
 from domain.reporting.tables import with_progress
 from domain.reporting.workbook import date_line, table_csv, write_workbook
 from models import REPORT_STATUSES, Org, audit
-from templating import paginate, render
+from templating import PAGE_SIZE, Page, page_number, render
 
 bp = Blueprint("tables", __name__, cli_group=None)  # its commands are top-level: flask --app app …
 
@@ -265,11 +265,9 @@ def _street_only(place):
 def problems(day, street):
     """The problem list of the user's place as of the day, 50 a page (the .xlsx has them all), narrowed by ?q= (a
     part of a name or a phone: so that two institutions to merge are on one page)."""
-    found = institutions.problem_list(day, street)
     query = request.args.get("q", "").strip()[:50]
-    if query:
-        found = [i for i in found if any(query in text for text in (*i.names, *i.phones))]
-    shown = paginate(found)
+    found, number, total = institutions.problem_page(day, street, query, page_number())
+    shown = Page(found, number, max(1, -(-total // PAGE_SIZE)), total)
     return render("tables/problems.html", "tables/_problems.html",
                   problems=shown.items, shown=shown, q=query, street=_street_only(street), place=street,
                   decisions=institutions.decisions() if can(current_user, "problems.decide") else [], **_dates(day))

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from domain.casework import institutions
 from domain.casework.institutions import Mention, match, problem_list
 from domain.common.normalise import institution_key, phone_digits
 from domain.reporting.tables import table1
@@ -186,3 +187,18 @@ def test_the_problem_list_comes_a_page_at_a_time_and_finds_by_name_or_phone(app,
     assert client.get("/tables/problems?page=2").get_data(as_text=True).count('<td class="title">') == 3
     found = client.get("/tables/problems?q=13900000007").get_data(as_text=True)
     assert found.count('<td class="title">') == 1 and "第7号消防培训中心" in found
+
+
+@pytest.mark.parametrize("day", [D1, D2])
+@pytest.mark.parametrize("place", [None, "310105", "310105001", "310105002"])
+def test_a_page_of_the_problem_list_is_the_whole_list_in_pages(district, day, place):
+    # Ordered from the kept mentions alone, then read whole a page at a time (issue 17): the same list.
+    org = Org[place] if place else None
+    whole = problem_list(day, org)
+    pages = []
+    for number in (1, 2, 3):
+        found, _, total = institutions.problem_page(day, org, page=number, size=1)
+        assert total == len(whole)
+        pages += found if number <= total else []
+    assert [(g.key, g.names, g.units, g.amount_fen, g.status, g.streets) for g in pages] == \
+        [(g.key, g.names, g.units, g.amount_fen, g.status, g.streets) for g in whole[:3]]

@@ -18,6 +18,7 @@ from domain.casework import mentions as kept_mentions, referrals
 from domain.casework.matching import match_groups
 from domain.common import codes
 from domain.common.clock import end_of_day, today_local
+from domain.common.normalise import institution_key, phone_digits
 from models import (
     InstitutionDecision,
     Lead,
@@ -62,6 +63,7 @@ class Mention:
     products: list = field(default_factory=list)  # [(product, quantity, amount_fen)] bought at the training
     group: str = ""
     position: int = None  # the training's position in its record
+    kept: int = None  # the kept mention's id (domain.casework.mentions)
 
     def __post_init__(self):
         if isinstance(self.at, str):  # SQLite hands back a UNION's timestamps as text
@@ -112,14 +114,16 @@ def mentions(as_of, with_products=True, current=False, where=None):
     if where is not None:
         valid &= where
     if not with_products:
-        return [Mention(kind=kind, id=source, name="", key=key, phone=phone, community=community, unit=None,
-                        survey=source, place="", amount_fen=0, flags="", identity="", content="", at=None, ref="",
-                        status="", street=street, district=district, suspect=bool(suspect), group=group,
-                        position=position)
-                for kind, source, position, key, phone, community, street, district, suspect, group in
-                KeptMention.select(KeptMention.kind, KeptMention.source, KeptMention.position, KeptMention.name_key,
-                                   KeptMention.phone, KeptMention.community, KeptMention.street, KeptMention.district,
-                                   KeptMention.suspect, KeptMention.group_key).where(valid).tuples()]
+        return [Mention(kind=kind, id=source, name="", key=key, phone=phone, community=community, unit=unit,
+                        survey=source, place="", amount_fen=amount_fen, flags="", identity="", content="", at=None,
+                        ref="", status="", street=street, district=district, suspect=bool(suspect), group=group,
+                        position=position, kept=kept)
+                for kept, kind, source, position, key, phone, community, street, district, suspect, group, unit, amount_fen
+                in KeptMention.select(KeptMention.id, KeptMention.kind, KeptMention.source, KeptMention.position,
+                                      KeptMention.name_key, KeptMention.phone, KeptMention.community,
+                                      KeptMention.street, KeptMention.district, KeptMention.suspect,
+                                      KeptMention.group_key, KeptMention.unit, KeptMention.amount_fen)
+                .where(valid).tuples()]
     trainings = (KeptMention
                  .select(Value("training").alias("kind"), Training.id, Training.institution.alias("name"),
                          Training.institution_key.alias("key"), Training.phone_digits.alias("phone"),
@@ -129,7 +133,8 @@ def mentions(as_of, with_products=True, current=False, where=None):
                          Training.flags, Training.trainer_identity.alias("identity"), Training.content,
                          Survey.visited_at.alias("at"), Unit.name.alias("ref"), Value("").alias("status"),
                          KeptMention.street.alias("street"), KeptMention.district.alias("district"), Training.suspect,
-                         Training.institution_nature.alias("nature"), KeptMention.group_key.alias("group"))
+                         Training.institution_nature.alias("nature"), KeptMention.group_key.alias("group"),
+                         KeptMention.id.alias("kept"))
                  .join(Training, on=((Training.survey == KeptMention.source)
                                      & (Training.position == KeptMention.position)))
                  .join(Survey, on=(Survey.id == KeptMention.source))
@@ -140,14 +145,15 @@ def mentions(as_of, with_products=True, current=False, where=None):
                        KeptMention.community, SQL("NULL"), SQL("NULL"), SQL("NULL"), Report.place, Report.amount_fen,
                        Report.flags, Value(""), Report.description, Report.created_at, Report.number,
                        Report.status, KeptMention.street, KeptMention.district, Report.suspect, Value("unknown"),
-                       KeptMention.group_key)
+                       KeptMention.group_key, KeptMention.id)
                .join(Report, on=(Report.id == KeptMention.source))
                .where((KeptMention.kind == "report") & valid))
     leads = (KeptMention
              .select(Value("lead"), Lead.id, Lead.institution, Lead.institution_key, Lead.phone_digits,
                      KeptMention.community, SQL("NULL"), SQL("NULL"), SQL("NULL"), Lead.url, Lead.fee_fen, Lead.flags,
                      Lead.trainer_identity, Lead.description, Lead.created_at, Lead.source, Value(""),
-                     KeptMention.street, KeptMention.district, Lead.suspect, Lead.institution_nature, KeptMention.group_key)
+                     KeptMention.street, KeptMention.district, Lead.suspect, Lead.institution_nature, KeptMention.group_key,
+                     KeptMention.id)
              .join(Lead, on=(Lead.id == KeptMention.source))
              .where((KeptMention.kind == "lead") & valid))
     found = [Mention(**row) for row in trainings.union_all(reports).union_all(leads).dicts()]
@@ -425,8 +431,41 @@ def problem_list(as_of, place=None):
     without approval (待核实). For a street or district (an Org), its institutions as its own mentions describe
     them."""
     found = [g for g in groups(as_of, place) if g.is_institution]
-    found.sort(key=lambda g: (not g.suspect, -g.units, -len(g.mentions), -g.amount_fen, g.key))
+    found.sort(key=_sort_key)
     return found
+
+
+def _sort_key(group):
+    return (not group.suspect, -group.units, -len(group.mentions), -group.amount_fen, group.key)
+
+
+def problem_page(as_of, place=None, query="", page=1, size=50):
+    """(the institutions of page `page`, its number, how many in all) of the problem list up to D, in its order,
+    narrowed to those a name or phone of which holds `query`. Matched and ordered from the kept mentions alone (their
+    keys, places, units and amounts); only the page's institutions are read whole."""
+    light = match(mentions(as_of, with_products=False))
+    if place is not None:
+        light = [m for m in light if (m.street if place.kind == "street" else m.district) == place.code]
+    by_group = {}
+    for mention in light:
+        by_group.setdefault(mention.group, []).append(mention)
+    found = [Group(key=key, mentions=group, streets=[], communities=[]) for key, group in by_group.items()
+             if is_institution(key)]
+    wanted_key, wanted_phone = institution_key(query), phone_digits(query)
+    if query:
+        found = [g for g in found if any((wanted_key and wanted_key in m.key) or (wanted_phone and wanted_phone in m.phone)
+                                         for m in g.mentions)]
+    found.sort(key=_sort_key)
+    page = page if (page - 1) * size < len(found) else 1
+    shown = found[(page - 1) * size:page * size]
+    kept = [m.kept for g in shown for m in g.mentions]
+    group_of = {m.kept: g.key for g in shown for m in g.mentions}
+    whole = [m for start in range(0, len(kept), 500)
+             for m in mentions(as_of, where=KeptMention.id.in_(kept[start:start + 500]))]
+    for mention in whole:
+        mention.group = group_of[mention.kept]
+    order = {g.key: index for index, g in enumerate(shown)}
+    return sorted(_grouped(whole, as_of), key=lambda g: order[g.key]), page, len(found)
 
 
 def find_institution(as_of, key, place=None):

@@ -15,11 +15,13 @@ import datetime
 from peewee import EXCLUDED, JOIN, SQL, Value, fn
 
 from domain.casework.matching import identifiers_of, match_groups
-from models import Case, InstitutionDecision, Lead, Mention, Org, Report, ReportEvent, Survey, Training, db
+from models import (
+    Case, InstitutionDecision, Lead, Mention, Org, Purchase, Report, ReportEvent, Survey, Training, db,
+)
 
 # The fields of a kept mention that say what it is and where, as `differences` compares them.
 KEPT = ("kind", "source", "position", "valid_from", "valid_to", "community", "street", "district", "name_key", "phone",
-        "suspect")
+        "suspect", "amount_fen")
 
 
 def _day(value):
@@ -52,12 +54,14 @@ def _training_query(unit_ids=None):
     timeline = timeline.cte("timeline")
     t = timeline.c
     street = Org.alias("street")
+    bought = (Purchase.select(fn.COALESCE(fn.SUM(Purchase.amount_fen), 0))
+              .where(Purchase.training == Training.id))
     return (Training
             .select(Value("training").alias("kind"), Training.survey.alias("source"), Training.position,
                     t.day.alias("valid_from"), t.next_day.alias("valid_to"), t.community_id.alias("community"),
                     Org.parent.alias("street"), street.parent.alias("district"),
                     Training.institution_key.alias("name_key"), Training.phone_digits.alias("phone"),
-                    Training.suspect, t.unit_id.alias("unit"))
+                    Training.suspect, (Training.fee_fen + bought).alias("amount_fen"), t.unit_id.alias("unit"))
             .join(timeline, on=(Training.survey == t.id))
             .join(Org, on=(Org.code == t.community_id))
             .join(street, JOIN.LEFT_OUTER, on=(street.code == Org.parent))
@@ -66,8 +70,8 @@ def _training_query(unit_ids=None):
 
 
 def _training_rows(unit_ids=None):
-    return [dict(row, valid_from=_day(row["valid_from"]), valid_to=_day(row["valid_to"]), suspect=bool(row["suspect"]))
-            for row in _training_query(unit_ids).dicts()]
+    return [dict(row, valid_from=_day(row["valid_from"]), valid_to=_day(row["valid_to"]), suspect=bool(row["suspect"]),
+                 amount_fen=int(row["amount_fen"] or 0)) for row in _training_query(unit_ids).dicts()]
 
 
 # --- reports: while not found unfounded; leads: from the day they were logged -------------------------------------
@@ -107,14 +111,14 @@ def _report_row(report, valid_from, valid_to):
     return {"kind": "report", "source": report.id, "position": 0, "valid_from": valid_from, "valid_to": valid_to,
             "community": report.community_id, "street": report.street_id, "district": report.district_id,
             "name_key": report.institution_key, "phone": report.phone_digits, "suspect": bool(report.suspect),
-            "unit": None}
+            "amount_fen": report.amount_fen, "unit": None}
 
 
 def _lead_rows(leads):
     return [{"kind": "lead", "source": lead.id, "position": 0, "valid_from": _day(lead.created_at), "valid_to": None,
              "community": lead.community_id, "street": lead.street_id, "district": lead.district_id,
              "name_key": lead.institution_key, "phone": lead.phone_digits, "suspect": bool(lead.suspect),
-             "unit": None} for lead in leads]
+             "amount_fen": lead.fee_fen, "unit": None} for lead in leads]
 
 
 def _placed(rows):
