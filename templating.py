@@ -49,6 +49,15 @@ def paginate(items, size=PAGE_SIZE):
     return Page(items[(number - 1) * size:number * size], number, pages, len(items))
 
 
+def paginate_query(query, size=PAGE_SIZE):
+    """The page of a peewee query asked for by ?page= (the first when it is not one of them): one count, one page."""
+    total = query.count()
+    pages = max(1, -(-total // size))
+    number = page_number()
+    number = number if number <= pages else 1
+    return Page(list(query.paginate(number, size)), number, pages, total)
+
+
 def yuan(fen):
     """Integer fen as a yuan amount with two decimals, e.g. 29800 → 298.00."""
     return f"{(Decimal(fen or 0) / 100):,.2f}"

@@ -42,7 +42,7 @@ from domain.public import posters  # noqa: E402
 from domain.reporting.campaign import load_campaign_file  # noqa: E402
 from domain.survey import unit_state  # noqa: E402
 from models import (  # noqa: E402
-    Case, CaseEvent, Department, Referral, Report, ReportEvent, Survey, Training, Unit,
+    Case, CaseEvent, Department, Referral, Report, ReportEvent, Survey, Training, Unit, User,
     bind_database, db, is_sqlite, now_local,
 )
 
@@ -51,6 +51,7 @@ DISTRICTS = [("310101", "黄浦区"), ("310104", "徐汇区"), ("310105", "长�
              ("310115", "浦东新区"), ("310116", "金山区"), ("310117", "松江区"), ("310118", "青浦区"), ("310120", "奉贤区"),
              ("310151", "崇明区")]
 STREETS, COMMUNITIES = 216, 5025
+CHUNK = 250_000  # units generated and written at a time
 HASH = "pbkdf2:sha256:1000"
 START = datetime.datetime(2023, 3, 13, 9, 0)  # the campaign's 专项整治 phase
 AS_OF, PAST = datetime.date(2023, 3, 31), datetime.date(2023, 3, 22)
@@ -111,37 +112,39 @@ def load(units, districts, rng):
     import_orgs(text)
     with open(os.path.join(ROOT, "data", "departments.csv"), encoding="utf-8") as fh:
         add_district_departments(fh.read())
-    # Units and their records.
-    unit_rows, survey_rows, training_rows = [], [], []
+    # Units and their records, a chunk at a time (10 million units' rows at once would take several GB).
     survey_id = next_id(Survey)
     unit_id = next_id(Unit)
     institutions = max(50, units // 500)
-    for n in range(units):
-        community = communities[n % len(communities)][0]
-        address = f"测试路{n // 40 + 1}弄{n % 40 + 1}号"
-        unit_rows.append((unit_id + n, community, address, address_key(address), "household", START))
-        visits = [START + datetime.timedelta(minutes=rng.randrange(60 * 24 * 17))]
-        if rng.random() < 0.1:  # visited again later: absent first
-            visits.append(visits[0] + datetime.timedelta(days=rng.randrange(1, 4)))
-        for index, visited_at in enumerate(visits):
-            roll = rng.random()
-            last = index == len(visits) - 1
-            outcome = "absent" if not last else ("surveyed" if roll < 0.9 else ("absent" if roll < 0.97 else "refused"))
-            trained, suspect = outcome == "surveyed" and roll < 0.1, outcome == "surveyed" and roll < 0.02
-            survey_rows.append((survey_id, str(uuid.UUID(int=rng.getrandbits(128))), unit_id + n, community,
-                                visited_at, outcome, "household", trained, suspect, "bench", visited_at, visited_at))
-            if trained:
-                name = f"上海{rng.randrange(institutions)}号消防培训中心"
-                training_rows.append((survey_id, 0, name, institution_key(name), "", "", "firefighter",
-                                      "door_to_door", 20000 if suspect else 0, suspect,
-                                      "door_to_door_fee impersonation" if suspect else ""))
-            survey_id += 1
-    bulk(Unit, unit_rows, ["id", "community", "address", "address_key", "type", "created_at"])
-    bulk(Survey, survey_rows, ["id", "client_uuid", "unit", "community", "visited_at", "outcome", "unit_type",
-                               "trained", "suspect", "body_hash", "created_at", "updated_at"])
-    bulk(Training, training_rows, ["survey", "position", "institution", "institution_key", "institution_phone",
-                                   "phone_digits", "trainer_identity", "mode", "fee_fen", "suspect", "flags"])
-    del unit_rows, survey_rows, training_rows
+    for first in range(0, units, CHUNK):
+        unit_rows, survey_rows, training_rows = [], [], []
+        for n in range(first, min(units, first + CHUNK)):
+            community = communities[n % len(communities)][0]
+            address = f"测试路{n // 40 + 1}弄{n % 40 + 1}号"
+            unit_rows.append((unit_id + n, community, address, address_key(address), "household", START))
+            visits = [START + datetime.timedelta(minutes=rng.randrange(60 * 24 * 17))]
+            if rng.random() < 0.1:  # visited again later: absent first
+                visits.append(visits[0] + datetime.timedelta(days=rng.randrange(1, 4)))
+            for index, visited_at in enumerate(visits):
+                roll = rng.random()
+                last = index == len(visits) - 1
+                outcome = ("absent" if not last
+                           else ("surveyed" if roll < 0.9 else ("absent" if roll < 0.97 else "refused")))
+                trained, suspect = outcome == "surveyed" and roll < 0.1, outcome == "surveyed" and roll < 0.02
+                survey_rows.append((survey_id, str(uuid.UUID(int=rng.getrandbits(128))), unit_id + n, community,
+                                    visited_at, outcome, "household", trained, suspect, "bench", visited_at,
+                                    visited_at))
+                if trained:
+                    name = f"上海{rng.randrange(institutions)}号消防培训中心"
+                    training_rows.append((survey_id, 0, name, institution_key(name), "", "", "firefighter",
+                                          "door_to_door", 20000 if suspect else 0, suspect,
+                                          "door_to_door_fee impersonation" if suspect else ""))
+                survey_id += 1
+        bulk(Unit, unit_rows, ["id", "community", "address", "address_key", "type", "created_at"])
+        bulk(Survey, survey_rows, ["id", "client_uuid", "unit", "community", "visited_at", "outcome", "unit_type",
+                                   "trained", "suspect", "body_hash", "created_at", "updated_at"])
+        bulk(Training, training_rows, ["survey", "position", "institution", "institution_key", "institution_phone",
+                                       "phone_digits", "trainer_identity", "mode", "fee_fen", "suspect", "flags"])
     # Reports, some referred, as residents and streets leave them.
     report_rows, event_rows = [], []
     report_id = next_id(Report)
@@ -172,16 +175,22 @@ def load(units, districts, rng):
     unit_state.rebuild()
     kept_mentions = mentions.rebuild()
     print(f"kept state rebuilt in {time.perf_counter() - began:.1f} s ({kept_mentions:,} mentions)", file=sys.stderr)
-    # The people whose pages are timed, with their tokens.
-    district, street, community = communities[0][2], communities[0][1], communities[0][0]
+    load_campaign_file(os.path.join(ROOT, "data", "campaign-2023.json"))
+    posters.create_poster(None, communities[0][0], "1号楼门厅")
+    return targets(districts)
+
+
+def targets(districts):
+    """The people whose pages are timed (created the first time, a new token each run) and the records they open."""
+    community, street, district = org_tree(districts)[1][0]
     people = {}
     for name, role, org in (("bench_city", "city", "310000"), ("bench_district", "district", district),
                             ("bench_street", "street", street), ("bench_surveyor", "surveyor", community)):
-        user = accounts.create_user(name, role, org, secrets.token_hex(8), HASH)
+        user = (User.get_or_none(User.username == name)
+                or accounts.create_user(name, role, org, secrets.token_hex(8), HASH))
         people[role] = accounts.issue_token(user, "bench")[1]
-    load_campaign_file(os.path.join(ROOT, "data", "campaign-2023.json"))
-    posters.create_poster(None, community, "1号楼门厅")
-    case = (Case.select(Case.id).join(Referral).where(Referral.department == departments.get(district))
+    department = Department.get(Department.district == district, Department.plan == "gongan")
+    case = (Case.select(Case.id).join(Referral).where(Referral.department == department)
             .order_by(Case.id).first())
     report = Report.select(Report.number).where(Report.district == district).first()
     return {"tokens": people, "district": district, "street": street, "community": community,
@@ -212,6 +221,8 @@ def main():
     parser.add_argument("--repeat", type=int, default=5, help="requests per page (the median is printed)")
     parser.add_argument("--wrk-seconds", type=int, default=10, help="seconds of one-tap records under wrk")
     parser.add_argument("--only", default="", help="comma-separated parts of step names (default: all)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="time a database this script loaded before (same --units and --districts): no load")
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="paimo-city-")
     database_url = args.database_url or f"sqlite:///{workdir}/city.db"
@@ -219,14 +230,17 @@ def main():
     bind_database(database_url)
     db.connect(reuse_if_open=True)
     upgrade_database()
-    if Unit.select().exists():
-        sys.exit("the database already has units: give an empty one")
-    began = time.perf_counter()
-    world = load(args.units, args.districts, random.Random(17))
-    db.execute_sql("ANALYZE")
+    if args.reuse:
+        world = targets(args.districts)
+    elif Unit.select().exists():
+        sys.exit("the database already has units: give an empty one (or --reuse it)")
+    else:
+        began = time.perf_counter()
+        world = load(args.units, args.districts, random.Random(17))
+        db.execute_sql("ANALYZE")
+        print(f"{engine}: {args.units:,} units in {args.districts} districts loaded in "
+              f"{time.perf_counter() - began:.0f} s", file=sys.stderr)
     db.close()
-    print(f"{engine}: {args.units:,} units in {args.districts} districts loaded in {time.perf_counter() - began:.0f} s",
-          file=sys.stderr)
 
     redis, storage = start_redis(workdir)
     server_args = argparse.Namespace(workers=2, threads=4, no_pool=False, app_dir=ROOT)

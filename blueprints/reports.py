@@ -10,7 +10,7 @@ from domain.casework import cases
 from domain.org.permissions import community_codes
 from domain.public import reports, uploads
 from models import REPORT_STATUSES, Org, Report, ReportPhoto, audit
-from templating import is_htmx, render
+from templating import is_htmx, paginate_query, render
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", cli_group=None)  # its commands are top-level
 
@@ -30,8 +30,9 @@ def scope_communities():
 @requires("reports.triage")
 def index():
     status, community = request.args.get("status", ""), request.args.get("community", "")
-    found = reports.queue(current_user, status, community).limit(500)
-    return render("reports/index.html", "reports/_rows.html", reports=found, chosen_status=status, community=community,
+    shown = paginate_query(reports.queue(current_user, status, community))
+    return render("reports/index.html", "reports/_rows.html", reports=shown.items, shown=shown,
+                  chosen_status=status, community=community,
                   communities=scope_communities(), statuses=REPORT_STATUSES, place_label=reports.place_label)
 
 

@@ -78,6 +78,22 @@ def test_the_queue_filters_by_status_and_community_and_answers_htmx_with_rows(cl
     assert "HX-Request" in fragment.headers["Vary"]
 
 
+def test_the_queue_is_a_page_of_50_with_its_filters_kept_on_the_next_page(client, actions, filed):
+    template = filed[COMMUNITY]
+    for n in range(55):
+        Report.create(number=f"P{n:08d}", community=template.community, street=template.street,
+                      district=template.district, description=f"第{n}条", status="checking",
+                      created_at=template.created_at)
+    actions.login("street")
+    first = client.get("/reports/?status=checking").get_data(as_text=True)
+    assert first.count('<tr class="report">') == 50 and "共 55 条线索，第 1/2 页" in first
+    assert "status=checking&amp;page=2" in first or "page=2&amp;status=checking" in first
+    second = client.get("/reports/?status=checking&page=2").get_data(as_text=True)
+    assert second.count('<tr class="report">') == 5 and "上一页" in second and "下一页" not in second
+    shown = {number for page in (first, second) for number in (f"P{n:08d}" for n in range(55)) if number in page}
+    assert len(shown) == 55
+
+
 def test_a_report_shows_its_flags_and_photo_to_staff_in_scope_only(client, actions, filed):
     report = filed[COMMUNITY]
     photo = report.photos.get()
