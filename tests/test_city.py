@@ -7,7 +7,8 @@ import uuid
 import openpyxl
 import pytest
 
-from domain.casework import cases
+from domain.casework import cases, institutions
+from domain.common.clock import today_local
 from domain.org import accounts
 from domain.org.org_import import ImportError_, import_orgs
 from domain.reporting.campaign import load_campaign_file
@@ -16,6 +17,7 @@ from domain.survey.store import store_record
 from models import Department, Org, User, db
 from tests.conftest import COMMUNITY, PASSWORD, make_world
 from tests.test_campaign import PLAN
+from tests.test_kept_state import file_report
 
 XUHUI, XUHUI_STREET, XUHUI_COMMUNITY = "310104", "310104001", "310104001001"
 CITY_CSV = ("code,name,parent_code\n"
@@ -219,3 +221,34 @@ def test_an_important_case_counts_in_the_navigation_of_its_own_district_and_of_t
         counts = {who: cases.important_count(city[who]) for who in ("xuhui", "city", "district")}
         db.close()
     assert counts == {"xuhui": 1, "city": 1, "district": 0}
+
+
+def test_a_district_matches_its_mentions_through_the_other_districts_as_the_whole_city_does(app, city):
+    # 长宁's "甲消防" and its phone alone are one institution only through 徐汇's report naming both; 长宁's "乙消防"
+    # and another phone only through the district's merges with 徐汇's "丙消防". A district reads the mentions linked
+    # to its own (issue 17), and must find the groups that matching the whole city finds.
+    with app.app_context():
+        file_report("甲消防", "", COMMUNITY)
+        file_report("甲消防", "13900000009", XUHUI_COMMUNITY)
+        file_report("", "13900000009", COMMUNITY)
+        file_report("乙消防", "", COMMUNITY)
+        file_report("丙消防", "", XUHUI_COMMUNITY)
+        file_report("", "13900000007", COMMUNITY)
+        institutions.merge(city["district"], "n:乙消防", "n:丙消防")
+        institutions.merge(city["district"], "n:丙消防", "p:13900000007")
+        day = today_local()
+        everywhere = institutions.match(institutions.mentions(day))
+        for code, column in (("310105", "district"), (XUHUI, "district"), (city["street"].org_id, "street")):
+            place = Org[code]
+            expected = {}
+            for m in everywhere:
+                if getattr(m, column) == code:
+                    expected.setdefault(m.group, set()).add(m.kept)
+            for with_products in (True, False):
+                found = {g.key: {m.kept for m in g.mentions}
+                         for g in institutions.groups(day, place, with_products=with_products)}
+                assert found == expected, (code, with_products)
+            listed = institutions.problem_page(day, place, size=100)[0]
+            assert {g.key for g in listed} == {key for key in expected if institutions.is_institution(key)}
+        changning = {g.key: len(g.mentions) for g in institutions.groups(day, Org["310105"])}
+        assert changning["n:甲消防"] == 2 and changning["n:丙消防"] == 2  # the smallest identifier names a group

@@ -322,18 +322,58 @@ class Group:
         return "待核查" if self.suspect else "待核实"
 
 
+def _in_place(place):
+    """The kept mentions in a street or a district (an Org)."""
+    return (KeptMention.street if place.kind == "street" else KeptMention.district) == place.code
+
+
+def linked_mentions(as_of, place):
+    """The light mentions valid on D that decide the institutions of a street or a district: its own, and every
+    mention linked to them by a shared name or phone or a merge, and so on (an institution seen in two districts
+    is one). The groups of its mentions matched over these alone are those of matching the whole deployment, and a
+    city's district reads thousands of mentions, not hundreds of thousands."""
+    found = {m.kept: m for m in mentions(as_of, with_products=False, where=_in_place(place))}
+    partners = {}
+    for decision in InstitutionDecision.select().where(InstitutionDecision.kind == "merge"):
+        partners.setdefault(decision.key_a, set()).add(decision.key_b)
+        partners.setdefault(decision.key_b, set()).add(decision.key_a)
+    seen, new = set(), list(found.values())
+    while new:
+        wanted = {i for m in new for i in m.identifiers} - seen
+        wanted |= {p for i in wanted for p in partners.get(i, ())} - seen
+        seen |= wanted
+        new = []
+        for prefix, column in (("n:", KeptMention.name_key), ("p:", KeptMention.phone)):
+            values = sorted(i[2:] for i in wanted if i.startswith(prefix))
+            for start in range(0, len(values), 500):
+                new += [m for m in mentions(as_of, with_products=False, where=column.in_(values[start:start + 500]))
+                        if m.kept not in found]
+        for mention in new:
+            found[mention.kept] = mention
+    return list(found.values())
+
+
 def groups(as_of, place=None, with_products=True):
     """Every group of mentions up to day D (institutions and single unidentified mentions) with the referrals
     of its case by D. For a street or a district (an Org), only groups with mentions in it, described by those
     alone; matching itself is across the whole deployment (one institution seen in two districts is one)."""
-    found = match(mentions(as_of, with_products))
+    if place is None:
+        found = match(mentions(as_of, with_products))
+        linked = found
+    else:
+        linked = match(linked_mentions(as_of, place))
+        if with_products:
+            group_of_kept = {m.kept: m.group for m in linked}
+            found = mentions(as_of, where=_in_place(place))
+            for mention in found:
+                mention.group = group_of_kept[mention.kept]
+        else:
+            found = [m for m in linked if (m.street if place.kind == "street" else m.district) == place.code]
     group_of = {}
-    for mention in found:
+    for mention in linked:
         for item in mention.identifiers + [mention.anchor]:
             group_of[item] = mention.group
     orgs = {o.code: o for o in Org.select().where(Org.kind.in_(("street", "community")))}
-    if place is not None:
-        found = [m for m in found if (m.street if place.kind == "street" else m.district) == place.code]
     by_group = {}
     for mention in found:
         by_group.setdefault(mention.group, []).append(mention)
@@ -443,9 +483,11 @@ def problem_page(as_of, place=None, query="", page=1, size=50):
     """(the institutions of page `page`, its number, how many in all) of the problem list up to D, in its order,
     narrowed to those a name or phone of which holds `query`. Matched and ordered from the kept mentions alone (their
     keys, places, units and amounts); only the page's institutions are read whole."""
-    light = match(mentions(as_of, with_products=False))
-    if place is not None:
-        light = [m for m in light if (m.street if place.kind == "street" else m.district) == place.code]
+    if place is None:
+        light = match(mentions(as_of, with_products=False))
+    else:
+        light = [m for m in match(linked_mentions(as_of, place))
+                 if (m.street if place.kind == "street" else m.district) == place.code]
     by_group = {}
     for mention in light:
         by_group.setdefault(mention.group, []).append(mention)
