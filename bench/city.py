@@ -6,8 +6,9 @@
 
 Loads into the empty database given (PostgreSQL: COPY; SQLite: batched inserts) a city of `--units` units: 16
 districts, 216 街镇, 5,025 居委 (scaled down with `--districts`), one record a unit and a second one for a tenth of
-them, 10% trained and 2% suspect with their trainings and purchases, a report per 2,000 units, a case referred per
-seven reports and some institutions referred; rebuilds the kept state from them (`flask rebuild-state`); serves the
+them, 10% trained and 2% suspect with their trainings and purchases (the institutions named are the district's own,
+one in twenty one of 200 that work the whole city), a report per 2,000 units, a case referred per seven reports
+and some institutions referred; rebuilds the kept state from them (`flask rebuild-state`); serves the
 app with gunicorn as docs/deploy.md does (2 workers × 4 threads); then requests each page `--repeat` times (a
 bearer token of the user whose page it is) and prints one JSON object per line:
 
@@ -102,6 +103,14 @@ def bulk(model, rows, columns):
                        f"(SELECT MAX(id) FROM {model._meta.table_name}))")
 
 
+def institution_name(rng, district, institutions):
+    """A training institution named at a door in `district`: one of the district's own, one time in twenty one of
+    200 that work the whole city."""
+    if rng.random() < 0.05:
+        return f"上海{rng.randrange(200)}号消防培训中心"
+    return f"{district}区{rng.randrange(institutions)}号消防培训中心"
+
+
 def next_id(model):
     return (model.select(model.id).order_by(model.id.desc()).scalar() or 0) + 1
 
@@ -115,7 +124,7 @@ def load(units, districts, rng):
     # Units and their records, a chunk at a time (10 million units' rows at once would take several GB).
     survey_id = next_id(Survey)
     unit_id = next_id(Unit)
-    institutions = max(50, units // 500)
+    institutions = max(50, units // 500 // districts)  # a district's own (door-to-door trainers keep to an area)
     for first in range(0, units, CHUNK):
         unit_rows, survey_rows, training_rows = [], [], []
         for n in range(first, min(units, first + CHUNK)):
@@ -135,7 +144,7 @@ def load(units, districts, rng):
                                     visited_at, outcome, "household", trained, suspect, "bench", visited_at,
                                     visited_at))
                 if trained:
-                    name = f"上海{rng.randrange(institutions)}号消防培训中心"
+                    name = institution_name(rng, communities[n % len(communities)][2], institutions)
                     training_rows.append((survey_id, 0, name, institution_key(name), "", "", "firefighter",
                                           "door_to_door", 20000 if suspect else 0, suspect,
                                           "door_to_door_fee impersonation" if suspect else ""))
@@ -151,7 +160,7 @@ def load(units, districts, rng):
     for n in range(max(10, units // 2000)):
         community, street, district = communities[rng.randrange(len(communities))]
         at = START + datetime.timedelta(minutes=rng.randrange(60 * 24 * 17))
-        name = f"上海{rng.randrange(institutions)}号消防培训中心" if n % 3 else ""
+        name = institution_name(rng, district, institutions) if n % 3 else ""
         report_rows.append((report_id + n, f"B{report_id + n:09d}", community, street, district, "上门收费培训",
                             name, institution_key(name), "", "new", "door_to_door_fee", True, at, at))
         event_rows.append((report_id + n, "new", at, "群众提交"))

@@ -154,7 +154,7 @@ class PostersPutUp(Source):
 def _groups(ctx):
     """The groups of mentions as of D (institutions and unidentified single mentions), each with the states of
     its case's referrals by then (domain.casework.institutions.groups), fetched once per table."""
-    return ctx.once("groups", lambda: institutions.groups(ctx.as_of, with_products=False))
+    return ctx.once("groups", lambda: institutions.groups(ctx.as_of, ctx.scope.place, with_products=False))
 
 
 class ProblemListInstitutions(Source):

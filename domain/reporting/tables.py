@@ -126,7 +126,7 @@ class ReportsReceived(Source):
 def _groups(ctx):
     """The problem list's groups of mentions as of D (domain.casework.institutions), with the referrals of their
     cases."""
-    return ctx.once("groups", lambda: institutions.groups(ctx.as_of, with_products=False))
+    return ctx.once("groups", lambda: institutions.groups(ctx.as_of, ctx.scope.place, with_products=False))
 
 
 class Institutions(Source):
