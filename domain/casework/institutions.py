@@ -20,18 +20,8 @@ from domain.common import codes
 from domain.common.clock import end_of_day, today_local
 from domain.common.normalise import institution_key, phone_digits
 from models import (
-    InstitutionDecision,
-    Lead,
-    Mention as KeptMention,
-    Org,
-    Purchase,
-    Report,
-    ReportEvent,
-    Survey,
-    Training,
-    Unit,
-    audit,
-    db,
+    InstitutionDecision, Lead, Mention as KeptMention, Org, Purchase, Report, ReportEvent, Survey, Training, Unit,
+    audit, db,
 )
 
 NO_NAME = "（未留机构名称）"
@@ -114,16 +104,17 @@ def mentions(as_of, with_products=True, current=False, where=None):
     if where is not None:
         valid &= where
     if not with_products:
+        light = KeptMention.select(
+            KeptMention.id, KeptMention.kind, KeptMention.source, KeptMention.position, KeptMention.name_key,
+            KeptMention.phone, KeptMention.community, KeptMention.street, KeptMention.district, KeptMention.suspect,
+            KeptMention.group_key, KeptMention.unit, KeptMention.amount_fen).where(valid)
+        # Raw rows (thousands of them, and none needs a field's conversion but `suspect`).
         return [Mention(kind=kind, id=source, name="", key=key, phone=phone, community=community, unit=unit,
                         survey=source, place="", amount_fen=amount_fen, flags="", identity="", content="", at=None,
                         ref="", status="", street=street, district=district, suspect=bool(suspect), group=group,
                         position=position, kept=kept)
                 for kept, kind, source, position, key, phone, community, street, district, suspect, group, unit, amount_fen
-                in KeptMention.select(KeptMention.id, KeptMention.kind, KeptMention.source, KeptMention.position,
-                                      KeptMention.name_key, KeptMention.phone, KeptMention.community,
-                                      KeptMention.street, KeptMention.district, KeptMention.suspect,
-                                      KeptMention.group_key, KeptMention.unit, KeptMention.amount_fen)
-                .where(valid).tuples()]
+                in db.execute(light).fetchall()]
     trainings = (KeptMention
                  .select(Value("training").alias("kind"), Training.id, Training.institution.alias("name"),
                          Training.institution_key.alias("key"), Training.phone_digits.alias("phone"),
@@ -332,6 +323,8 @@ def linked_mentions(as_of, place):
     mention linked to them by a shared name or phone or a merge, and so on (an institution seen in two districts
     is one). The groups of its mentions matched over these alone are those of matching the whole deployment, and a
     city's district reads thousands of mentions, not hundreds of thousands."""
+    if place.kind == "district" and not Org.select().where((Org.kind == "district") & (Org.code != place.code)).exists():
+        return mentions(as_of, with_products=False)  # the deployment's only district: all of them
     found = {m.kept: m for m in mentions(as_of, with_products=False, where=_in_place(place))}
     partners = {}
     for decision in InstitutionDecision.select().where(InstitutionDecision.kind == "merge"):
@@ -346,8 +339,8 @@ def linked_mentions(as_of, place):
         for prefix, column in (("n:", KeptMention.name_key), ("p:", KeptMention.phone)):
             values = sorted(i[2:] for i in wanted if i.startswith(prefix))
             for start in range(0, len(values), 500):
-                new += [m for m in mentions(as_of, with_products=False, where=column.in_(values[start:start + 500]))
-                        if m.kept not in found]
+                linked = column.in_(values[start:start + 500]) & ~_in_place(place)  # the place's own are read
+                new += [m for m in mentions(as_of, with_products=False, where=linked) if m.kept not in found]
         for mention in new:
             found[mention.kept] = mention
     return list(found.values())
