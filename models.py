@@ -312,9 +312,28 @@ class CommunityDay(BaseModel):
     suspect = IntegerField(default=0)
     products = IntegerField(default=0)
     amount_fen = BigIntegerField(default=0)
+    # Coverage against the roster (底数清单, design section 11): the units on it, and those of them with a latest
+    # record, surveyed, or absent or refused.
+    roster = IntegerField(default=0)
+    roster_visited = IntegerField(default=0)
+    roster_surveyed = IntegerField(default=0)
+    roster_not_reached = IntegerField(default=0)
 
     class Meta:
         indexes = ((("community", "day"), True),)
+
+
+class RosterSpan(BaseModel):
+    """A unit's time on its 居委's roster (底数清单, design section 11): from the day an import added it up to the day
+    an import dropped it (`retired_on`, the first day it is off the roster); a unit added again has a new span."""
+
+    unit = ForeignKeyField(Unit, backref="roster_spans", on_delete="CASCADE")
+    community = ForeignKeyField(Org, on_delete="RESTRICT")
+    added_on = DateField()
+    retired_on = DateField(null=True)
+
+    class Meta:
+        indexes = ((("unit", "added_on"), False), (("community", "retired_on"), False))
 
 
 class Training(BaseModel):
@@ -725,7 +744,7 @@ ALL_MODELS = [
     Purchase, ApprovedInstitution, Poster, Report, ReportPhoto, ReportEvent, Case, Referral, CaseEvent, CaseFile,
     Lead,
     InstitutionDecision, SpotCheck, ActionEntry, Sample, Campaign, CampaignPhase, CampaignDeadline, Submission,
-    CommunityDay, Mention,
+    CommunityDay, RosterSpan, Mention,
 ]
 
 

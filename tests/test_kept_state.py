@@ -9,7 +9,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from domain.casework import institutions, mentions
 from domain.common.clock import end_of_day, now_local
+from domain.common.normalise import address_key
 from domain.public import reports
+from domain.roster import imports as roster_imports
 from domain.survey import unit_state, units
 from domain.survey.record import parse_record
 from domain.survey.store import correct_record, store_record
@@ -149,6 +151,8 @@ WRITE = st.one_of(
     st.tuples(st.just("report"), st.sampled_from(NAMES), st.sampled_from([COMMUNITY, COMMUNITY_2])),
     st.tuples(st.just("triage"), st.integers(0, 20), st.sampled_from(["checking", "unfounded", "confirmed"])),
     st.tuples(st.just("decide"), st.sampled_from(["merge", "split", "undo"])),
+    st.tuples(st.just("roster"), st.sets(st.sampled_from(ADDRESSES)), st.sampled_from([COMMUNITY, COMMUNITY_2]),
+              st.integers(-3, 3)),
 )
 
 
@@ -164,7 +168,7 @@ def file_report(name, phone, community):
 def test_any_sequence_of_records_corrections_and_late_records_keeps_every_day_exact(app, world, writes):
     with app.app_context():
         user = world["street"]
-        stored, filed = [], []
+        stored, filed, imported, roster_day = [], [], {}, DAY - datetime.timedelta(days=3)
         with db.atomic() as transaction:  # each example starts from the same empty street
             for write in writes:
                 if write[0] == "store":
@@ -193,10 +197,15 @@ def test_any_sequence_of_records_corrections_and_late_records_keeps_every_day_ex
                     else:
                         for decision in institutions.decisions()[:1]:
                             institutions.undo(world["district"], decision.id)
+                elif write[0] == "roster" and write[1]:  # imports happen in the order of their days
+                    _, addresses, community, day = write
+                    roster_day = max(roster_day, DAY + datetime.timedelta(days=day))
+                    import_roster(user, community, addresses, roster_day)
+                    imported.setdefault(community, []).append((roster_day, {address_key(a) for a in addresses}))
             assert_kept_is_recomputed()
             for offset in range(-4, 5):
                 day = DAY + datetime.timedelta(days=offset)
-                assert nonzero(unit_state.figures_as_of(day)) == nonzero(by_latest_records(day)), day
+                assert nonzero(unit_state.figures_as_of(day)) == nonzero(by_latest_records(day, imported)), day
             for day in [DAY + datetime.timedelta(days=offset) for offset in range(-4, 5)] + [now_local().date()]:
                 assert kept_mentions_on(day) == mentions_on(day), day
             transaction.rollback()
@@ -227,17 +236,37 @@ def mentions_on(day):
     return found
 
 
-def by_latest_records(day):
-    """The figures as of `day` the slow way, in Python: every unit's latest record up to then (design section 6)."""
+def import_roster(user, community, addresses, day):
+    rows = [(number, community, "", address, "", "", "") for number, address in enumerate(sorted(addresses), 2)]
+    planned = roster_imports.plan(user, rows)
+    assert not planned.errors, planned.errors
+    return roster_imports.apply(user, planned, today=day)
+
+
+def on_roster(imported, unit, day):
+    """Whether the last roster of the unit's 居委 imported by `day` holds its address (design section 11)."""
+    rosters = [addresses for imported_on, addresses in imported.get(unit.community_id, []) if imported_on <= day]
+    return bool(rosters) and unit.address_key in rosters[-1]
+
+
+def by_latest_records(day, imported=None):
+    """The figures as of `day` the slow way, in Python: every unit's latest record up to then (design section 6);
+    and coverage against the rosters `imported` ({居委: [(day, address keys)]}, in the order imported)."""
     eod = end_of_day(day)
     found = {}
     for unit in Unit.select():
         records = sorted(unit.surveys, key=lambda s: (s.visited_at, s.id))
+        latest = ([s for s in records if s.visited_at < eod] or [None])[-1]
+        if on_roster(imported or {}, unit, day):
+            figures = found.setdefault(unit.community_id, Counter())
+            figures["roster"] += 1
+            figures["roster_visited"] += latest is not None
+            figures["roster_surveyed"] += latest is not None and latest.outcome == "surveyed"
+            figures["roster_not_reached"] += latest is not None and latest.outcome in ("absent", "refused")
         if min([unit.created_at] + [s.visited_at for s in records]) >= eod:
             continue  # not known yet
         figures = found.setdefault(unit.community_id, Counter())
         figures["units"] += 1
-        latest = ([s for s in records if s.visited_at < eod] or [None])[-1]
         if latest is None:
             figures["household_units"] += unit.type == "household"
             continue

@@ -19,13 +19,17 @@ from dataclasses import dataclass
 from peewee import EXCLUDED, JOIN, SQL, Case, Select, Value, fn
 
 from domain.casework import mentions as mention_rule
-from models import CommunityDay, Purchase, Survey, Training, Unit, db, is_sqlite
+from models import CommunityDay, Purchase, RosterSpan, Survey, Training, Unit, db, is_sqlite
 
 # The kept figures, in the order of CommunityDay's columns: the units known (laid out, or first visited if that
-# was earlier) and those of them that are households; then what the units' latest records say.
+# was earlier) and those of them that are households; then what the units' latest records say; then coverage
+# against the roster (design section 11): the units on it, and what the latest records of those say.
 FIGURES = ("units", "household_units", "visited", "surveyed", "households", "organisations", "not_reached", "trained",
-           "suspect", "products", "amount_fen")
+           "suspect", "products", "amount_fen", "roster", "roster_visited", "roster_surveyed", "roster_not_reached")
 ZERO = (0,) * len(FIGURES)
+# What a unit's record adds to the roster's figures while the unit is on the roster: {roster figure: record figure}.
+ON_ROSTER = {"roster_visited": "visited", "roster_surveyed": "surveyed", "roster_not_reached": "not_reached"}
+ROSTER_ONLY = ("roster", *ON_ROSTER)
 
 
 def _count_if(condition):
@@ -49,7 +53,7 @@ def record_figures(s, sold, fees):
         "suspect": _count_if(surveyed & (s.suspect == True)),  # noqa: E712
         "products": Case(None, [(surveyed, fn.COALESCE(sold.c.quantity, 0))], 0),
         "amount_fen": Case(None, [(surveyed, fn.COALESCE(sold.c.amount_fen, 0) + fn.COALESCE(fees.c.fee_fen, 0))], 0),
-    }
+    } | {name: Value(0) for name in ROSTER_ONLY}  # added where the unit's roster spans overlap (`fold`)
 
 
 def unvisited_figures(unit):
@@ -71,10 +75,12 @@ def _sold_and_fees():
     return sold, fees
 
 
-def _steps(unit_ids=None):
+def _steps(unit_ids=None, communities=None, spans=False):
     """The steps of each unit's timeline: its state before its first record (step 0, at the unit's `created_at`),
     then each of its records (step 1, at its `visited_at`), each with how many of its trainings are mentions of an
-    institution (domain.casework.mentions) and the figures it adds (FIGURES)."""
+    institution (domain.casework.mentions) and the figures it adds (FIGURES). With `spans`, in the same statement,
+    the unit's spans on the roster: step 2 on the day it was added, step 3 on the day it was retired, `seq` the
+    span's id."""
     sold, fees = _sold_and_fees()
     figures = record_figures(Survey, sold, fees)
     mentioned = Training.alias("mentioned")
@@ -91,16 +97,39 @@ def _steps(unit_ids=None):
     if unit_ids is not None:
         records = records.where(Survey.unit.in_(unit_ids))
         before_first = before_first.where(Unit.id.in_(unit_ids))
-    return records.union_all(before_first)
+    if communities is not None:
+        records = records.where(Survey.unit.in_(Unit.select(Unit.id).where(Unit.community.in_(communities))))
+        before_first = before_first.where(Unit.community.in_(communities))
+    query = records.union_all(before_first)
+    if spans:
+        zeros = [Value(0) for _ in FIGURES]
+        for step, day in ((2, RosterSpan.added_on), (3, RosterSpan.retired_on)):
+            rows = (RosterSpan.select(RosterSpan.unit, RosterSpan.community, day, Value(step), RosterSpan.id, Value(0),
+                                      *zeros).where(day.is_null(False)))
+            query = query.union_all(rows.where(RosterSpan.unit.in_(unit_ids)) if unit_ids is not None else rows)
+    return query
 
 
-def changes_query():
+def _spans(communities=None):
+    """(unit, community, added_on, retired_on) of the units' spans on the roster."""
+    query = RosterSpan.select(RosterSpan.unit.alias("unit"), RosterSpan.community.alias("community"),
+                              RosterSpan.added_on.alias("added_on"), RosterSpan.retired_on.alias("retired_on"))
+    return query.where(RosterSpan.community.in_(communities)) if communities is not None else query
+
+
+def _columns(**values):
+    """A row of FIGURES in their order: the values given, 0 for the rest."""
+    return [values.get(name, Value(0)) for name in FIGURES]
+
+
+def changes_query(communities=None):
     """(community, day, *FIGURES) of every day on which some unit's figures change, summed per 居委 and day: the
     whole kept state recomputed from the records in one statement (what `fold` does for a few units).
 
     A unit is known from the day it was laid out, or from its first visit if that was earlier; each step of its
-    timeline adds its figures on its day and takes them away on the next step's day."""
-    steps = _steps().cte("steps")
+    timeline adds its figures on its day and takes them away on the next step's day. While the unit is on the
+    roster, the step adds its roster figures too (ON_ROSTER), over the days its step and its span share."""
+    steps = _steps(communities=communities).cte("steps")
     s = steps.c
     first_visit = fn.MIN(Case(None, [(s.step == 1, s.at)])).over(partition_by=[s.unit])
     with_first = Select(from_list=[steps], columns=[s.unit, s.community, s.at, s.step, s.seq,
@@ -110,7 +139,7 @@ def changes_query():
     at = Case(None, [((w.step == 0) & (w.first_visit < w.at), w.first_visit)], w.at)
     day = fn.DATE(at)
     timeline = Select(from_list=[with_first], columns=[
-        w.community, day.alias("day"), (w.step == 0).alias("first"),
+        w.unit, w.community, day.alias("day"), (w.step == 0).alias("first"),
         fn.LEAD(day).over(partition_by=[w.unit], order_by=[at, w.step, w.seq]).alias("next_day"),
         *[getattr(w, name) for name in FIGURES]]).cte("timeline")
     r = timeline.c
@@ -119,10 +148,29 @@ def changes_query():
         .where(r.next_day.is_null(False))
     known = Select(from_list=[timeline], columns=[r.community, r.day, *[Value(int(n == "units")) for n in FIGURES]]) \
         .where(r.first)
-    changes = arrive.union_all(leave).union_all(known).alias("changes")
+    spans = _spans(communities).cte("spans")
+    p = spans.c
+    joined = Select(from_list=[timeline, spans], columns=[r.community, r.day, r.next_day, p.added_on, p.retired_on,
+                                                          *[getattr(r, n) for n in ON_ROSTER.values()]]) \
+        .where((p.unit == r.unit) & (r.visited != 0)
+               & (r.next_day.is_null() | ((r.day < r.next_day) & (p.added_on < r.next_day)))
+               & (p.retired_on.is_null() | (r.day < p.retired_on))).cte("joined")
+    j = joined.c
+    begin = Case(None, [(j.day > j.added_on, j.day)], j.added_on)
+    finish = Case(None, [(j.next_day.is_null(), j.retired_on), (j.retired_on.is_null(), j.next_day),
+                         (j.next_day < j.retired_on, j.next_day)], j.retired_on)
+    on = Select(from_list=[joined], columns=[j.community, begin, *_columns(
+        **{name: getattr(j, figure) for name, figure in ON_ROSTER.items()})])
+    off = Select(from_list=[joined], columns=[j.community, finish, *_columns(
+        **{name: 0 - getattr(j, figure) for name, figure in ON_ROSTER.items()})]).where(finish.is_null(False))
+    added = Select(from_list=[spans], columns=[p.community, p.added_on, *_columns(roster=Value(1))])
+    retired = Select(from_list=[spans], columns=[p.community, p.retired_on, *_columns(roster=Value(-1))]) \
+        .where(p.retired_on.is_null(False))
+    changes = (arrive.union_all(leave).union_all(known).union_all(on).union_all(off).union_all(added)
+               .union_all(retired).alias("changes"))
     columns = [SQL("community"), SQL("day"), *[fn.SUM(SQL(n)) for n in FIGURES]]
     return (Select(from_list=[changes], columns=columns).group_by(SQL("community"), SQL("day"))
-            .with_cte(steps, with_first, timeline).bind(db))
+            .with_cte(steps, with_first, timeline, spans, joined).bind(db))
 
 
 def _day(value):
@@ -139,14 +187,21 @@ def _plus(found, key, figures, sign=1):
 
 
 def fold(steps, without=None):
-    """{(community, day): figures} of the timelines in `steps` (rows of `_steps`), leaving out record `without`:
-    what `changes_query` computes for all units, for the few a write touches."""
+    """{(community, day): figures} of the timelines in `steps` (rows of `_steps`, with their roster spans), leaving
+    out record `without`: what `changes_query` computes for all units, for the few a write touches."""
+    spans_of = {}
+    for unit, community, at, step, seq, *_ in steps:
+        if step >= 2:  # a span's ends: {unit: {span: [community, added_on, retired_on]}}
+            span = spans_of.setdefault(unit, {}).setdefault(seq, [community, None, None])
+            span[step - 1] = _moment(at).date()
     timelines = {}
     for unit, community, at, step, seq, _mentioned, *figures in steps:
+        if step >= 2:
+            continue
         if not (step == 1 and seq == without):
             timelines.setdefault(unit, []).append((_moment(at), step, seq, community, figures))
     found = {}
-    for timeline in timelines.values():
+    for unit, timeline in timelines.items():
         records = [s for s in timeline if s[1] == 1]
         before_first = next(s for s in timeline if s[1] == 0)
         if records and records[0][0] < before_first[0]:  # known from its first visit
@@ -158,12 +213,39 @@ def fold(steps, without=None):
             _plus(found, (community, at.date()), figures)
             if index + 1 < len(timeline):
                 _plus(found, (community, timeline[index + 1][0].date()), figures, -1)
+        segments = [(at.date(), timeline[index + 1][0].date() if index + 1 < len(timeline) else None, figures)
+                    for index, (at, _, _, _, figures) in enumerate(timeline)]
+        _on_roster(found, community, segments, spans_of.get(unit, {}).values())
     return {key: figures for key, figures in found.items() if any(figures)}
+
+
+_AT = {name: index for index, name in enumerate(FIGURES)}
+
+
+def _on_roster(found, community, segments, spans):
+    """Add to `found` what a unit's roster spans change: 1 on the roster from the day it was added to the day it was
+    retired, and over the days a span shares with a step of its timeline (from `start` up to `end`, None: still
+    its latest), that step's roster figures (ON_ROSTER)."""
+    for span_community, added_on, retired_on in spans:
+        one = tuple(int(name == "roster") for name in FIGURES)
+        _plus(found, (span_community, added_on), one)
+        if retired_on is not None:
+            _plus(found, (span_community, retired_on), one, -1)
+        for start, end, figures in segments:
+            begin = max(start, added_on)
+            finish = retired_on if end is None else (end if retired_on is None else min(end, retired_on))
+            if (end is not None and start >= end) or (finish is not None and begin >= finish):
+                continue
+            shared = tuple(int(figures[_AT[ON_ROSTER[name]]] or 0) if name in ON_ROSTER else 0 for name in FIGURES)
+            if any(shared):
+                _plus(found, (community, begin), shared)
+                if finish is not None:
+                    _plus(found, (community, finish), shared, -1)
 
 
 def recomputed(unit_ids):
     """{(community, day): figures} of these units, recomputed from their records; days of no change left out."""
-    return fold(_steps(unit_ids).tuples()) if unit_ids else {}
+    return fold(_steps(unit_ids, spans=True).tuples()) if unit_ids else {}
 
 
 def recomputed_all():
@@ -211,7 +293,7 @@ def record_added(unit, survey, unit_is_new=False):
     """After a new record of `unit` is written (in the same transaction, the unit locked first): add what it
     changes. One read: the unit's timeline before is its timeline now without that record. Returns whether any
     record of the unit names an institution (its mentions then need keeping too)."""
-    steps = list(_steps([unit.id]).tuples())
+    steps = list(_steps([unit.id], spans=True).tuples())
     _add({} if unit_is_new else fold(steps, without=survey.id), fold(steps))
     return any(step[5] for step in steps)
 
@@ -247,11 +329,15 @@ def replayed(*units):
     _add(timelines.before, recomputed(sorted(timelines.ids)))
 
 
-def rebuild():
-    """Recompute every kept change from the records; returns the number of (居委, day) rows."""
+def rebuild(communities=None):
+    """Recompute every kept change from the records (of the 居委 `communities` only, when given: a roster import);
+    returns the number of (居委, day) rows."""
     with db.atomic():
-        CommunityDay.delete().execute()
-        query = changes_query()
+        if communities is None:
+            CommunityDay.delete().execute()
+        else:
+            CommunityDay.delete().where(CommunityDay.community.in_(communities)).execute()
+        query = changes_query(communities)
         fields = [CommunityDay.community, CommunityDay.day, *[getattr(CommunityDay, n) for n in FIGURES]]
         CommunityDay.insert_from(query, fields).execute()
     return CommunityDay.select().count()

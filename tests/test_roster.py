@@ -1,0 +1,101 @@
+"""The roster (底数清单, issue 18; design section 11): an import replaces the roster of each 居委 in it, previewed
+first and applied whole or not at all; coverage as of any day is kept beside the other figures."""
+import datetime
+
+from domain.roster import coverage, imports
+from domain.survey import unit_state
+from models import AuditLog, Building, Org, RosterSpan, Unit, db
+from tests.conftest import COMMUNITY, COMMUNITY_2, OTHER_COMMUNITY, STREET
+from tests.test_kept_state import DAY, store
+
+ROWS = [(2, COMMUNITY, "", "仙霞路350弄3号201室", "", "", ""),
+        (3, COMMUNITY, "", "仙霞路350弄3号202室", "居民户", "", ""),
+        (4, "", "华阳二居委", "长宁路100号", "沿街商铺", "某某五金店", "")]
+
+
+def imported(user, rows, day=DAY):
+    planned = imports.plan(user, rows)
+    assert not planned.errors, planned.errors
+    return imports.apply(user, planned, today=day)
+
+
+def test_an_import_adds_its_units_then_the_same_file_changes_nothing(app, world):
+    with app.app_context():
+        user = world["street"]
+        assert imported(user, ROWS) == {"added": 3, "unchanged": 0, "changed": 0, "retired": 0, "errors": []}
+        shop = Unit.get(Unit.address_key == "长宁路100号")
+        assert (shop.community_id, shop.type, shop.name) == (COMMUNITY_2, "shop", "某某五金店")
+        assert Building.get_by_id(Unit.get(Unit.address_key == "仙霞路350弄3号201室").building_id).name == "仙霞路350弄3号"
+        again = imports.plan(user, ROWS)
+        assert again.figures() == {"added": 0, "unchanged": 3, "changed": 0, "retired": 0, "errors": []}
+        assert imports.apply(user, again, today=DAY + datetime.timedelta(days=1))["unchanged"] == 3
+        assert RosterSpan.select().count() == 3
+        assert unit_state.differences() == []
+        assert "新增 3" in AuditLog.get(AuditLog.action == "import_roster").detail
+        db.close()
+
+
+def test_a_new_roster_of_a_居委_retires_what_it_drops_and_leaves_other_居委_alone(app, world):
+    with app.app_context():
+        user = world["street"]
+        imported(user, ROWS)
+        later = DAY + datetime.timedelta(days=5)
+        planned = imports.plan(user, [(2, COMMUNITY, "", "仙霞路350弄3号201室", "沿街商铺", "小店", ""),
+                                      (3, COMMUNITY, "", "仙霞路350弄3号203室", "", "", "")])
+        assert planned.figures() == {"added": 1, "unchanged": 0, "changed": 1, "retired": 1, "errors": []}
+        imports.apply(user, planned, today=later)
+        assert unit_state.differences() == []
+        before, after = (unit_state.figures_as_of(d) for d in (later - datetime.timedelta(days=1), later))
+        assert (before[COMMUNITY]["roster"], after[COMMUNITY]["roster"]) == (2, 2)
+        assert before[COMMUNITY_2]["roster"] == after[COMMUNITY_2]["roster"] == 1  # not in the file: untouched
+        assert Unit.select().count() == 4  # a retired unit stays, with its records
+        # Added back: the same unit, on the roster again.
+        imported(user, ROWS, day=later + datetime.timedelta(days=1))
+        assert Unit.select().count() == 4 and RosterSpan.select().count() == 5
+        assert unit_state.differences() == []
+        db.close()
+
+
+def test_bad_rows_are_each_named_and_nothing_is_applied(app, world):
+    with app.app_context():
+        planned = imports.plan(world["street"], ROWS + [
+            (5, OTHER_COMMUNITY, "", "江苏路1号", "", "", ""),  # another street's: unknown to this one
+            (6, "", "没有这个居委", "长宁路1号", "", "", ""),
+            (7, COMMUNITY, "", "", "", "", ""),
+            (8, COMMUNITY, "", "长宁路9号", "宾馆", "", ""),
+            (9, COMMUNITY, "", "仙霞路350弄 3号201室", "", "", "")])  # the same unit as row 2
+        assert [(e.row, e.field) for e in planned.errors] == [
+            (5, "community"), (6, "community"), (7, "address"), (8, "type"), (9, "address")]
+        assert "未知居委代码" in planned.errors[0].message and "第 2 行" in planned.errors[4].message
+        assert Unit.select().count() == 0 and RosterSpan.select().count() == 0
+        db.close()
+
+
+def test_coverage_counts_the_units_on_the_roster_by_their_latest_records(app, world):
+    with app.app_context():
+        imported(world["street"], ROWS, day=DAY - datetime.timedelta(days=1))
+        store(world["surveyor"], address="仙霞路350弄3号201室", outcome="surveyed", day=0)
+        store(world["surveyor"], address="仙霞路350弄3号202室", outcome="absent", day=1)
+        store(world["surveyor"], address="仙霞路350弄5号101室", outcome="surveyed", day=1)  # 清单外
+        found = coverage.coverage(DAY + datetime.timedelta(days=1), [STREET])
+        street = found["rows"][0]
+        first = street["communities"][0]
+        assert {k: first[k] for k in coverage.KEYS} == {
+            "roster": 2, "visited": 2, "surveyed": 1, "not_reached": 1, "not_visited": 0, "off_roster": 1,
+            "coverage": "50.0"}
+        second = next(c for c in street["communities"] if c["code"] == COMMUNITY_2)
+        assert (second["roster"], second["visited"], second["coverage"]) == (1, 0, "0.0")
+        assert (street["roster"], street["surveyed"], street["coverage"]) == (3, 1, "33.3")
+        assert found["total"]["roster"] == 3
+        earlier = coverage.coverage(DAY, [STREET])["rows"][0]["communities"][0]
+        assert (earlier["visited"], earlier["surveyed"], earlier["not_visited"]) == (1, 1, 1)
+        assert coverage.coverage(DAY - datetime.timedelta(days=2), [STREET])["total"]["roster"] == 0
+        assert [c["code"] for c in street["communities"]] == [o.code for o in Org[STREET].communities()
+                                                              .order_by(Org.code)]
+        db.close()
+
+
+def test_a_share_is_rounded_half_up_to_one_decimal():
+    assert coverage.percent(1, 3) == "33.3" and coverage.percent(2, 3) == "66.7"
+    assert coverage.percent(1, 8) == "12.5" and coverage.percent(1, 16) == "6.3"  # 6.25 → 6.3
+    assert coverage.percent(0, 0) == "0.0" and coverage.percent(5, 5) == "100.0"
