@@ -131,13 +131,14 @@ def _register_blueprints(app):
         pwa,
         report,
         reports,
+        roster,
         submissions,
         survey,
         tables,
     )
 
     for module in (auth, main, survey, api, posters, report, reports, cases, leads, check, tables, entries, submissions,
-                   audit, pwa, health):
+                   roster, audit, pwa, health):
         app.register_blueprint(module.bp)
 
 

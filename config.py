@@ -91,3 +91,6 @@ class Config:
     # A report may carry three photos of up to 8 MB each (domain/public/uploads.py) plus its text: a body larger
     # than that is refused before it is read.
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+
+    # The roster (底数清单, design section 11): rows at most in one import (a district's roster in one file).
+    ROSTER_MAX_ROWS = int(os.environ.get("ROSTER_MAX_ROWS", "200000"))

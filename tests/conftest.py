@@ -178,6 +178,9 @@ class Actions:
     def post_survey(self, body, **kwargs):
         return self.client.post("/api/v1/surveys", json=body, **kwargs)
 
+    def post_json(self, url, body, **kwargs):
+        return self.client.post(url, json=body, **kwargs)
+
 
 @pytest.fixture
 def actions(client):

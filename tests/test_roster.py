@@ -99,3 +99,56 @@ def test_a_share_is_rounded_half_up_to_one_decimal():
     assert coverage.percent(1, 3) == "33.3" and coverage.percent(2, 3) == "66.7"
     assert coverage.percent(1, 8) == "12.5" and coverage.percent(1, 16) == "6.3"  # 6.25 → 6.3
     assert coverage.percent(0, 0) == "0.0" and coverage.percent(5, 5) == "100.0"
+
+
+def test_the_api_previews_imports_and_refuses_a_file_with_a_bad_row_whole(client, actions, world):
+    actions.login("street")
+    rows = [{"community": COMMUNITY, "address": "仙霞路350弄3号201室"},
+            {"community": "华阳二居委", "address": "长宁路100号", "type": "shop", "name": "某某五金店"}]
+    dry = actions.post_json("/api/v1/roster?dry_run=1", {"rows": rows})
+    assert dry.status_code == 200 and dry.get_json() == {"added": 2, "unchanged": 0, "changed": 0, "retired": 0,
+                                                          "errors": []}
+    assert Unit.select().count() == 0
+    bad = actions.post_json("/api/v1/roster", {"rows": rows + [{"community": OTHER_COMMUNITY, "address": "江苏路1号"}]})
+    assert bad.status_code == 422
+    assert bad.get_json()["errors"] == [{"row": 3, "field": "community", "message": f"未知居委代码：{OTHER_COMMUNITY}"}]
+    assert Unit.select().count() == 0
+    done = actions.post_json("/api/v1/roster", {"rows": rows})
+    assert done.status_code == 200 and done.get_json()["added"] == 2 and RosterSpan.select().count() == 2
+    assert actions.post_json("/api/v1/roster", {"rows": "no"}).status_code == 422
+
+
+def test_coverage_through_the_api_keeps_to_the_callers_streets(client, actions, world):
+    actions.login("street")
+    actions.post_json("/api/v1/roster", {"rows": [{"community": COMMUNITY, "address": "仙霞路1号"}]})
+    found = client.get("/api/v1/coverage").get_json()
+    assert [row["code"] for row in found["rows"]] == [STREET] and found["total"]["roster"] == 1
+    assert found["rows"][0]["communities"][0]["coverage"] == "0.0"
+    assert client.get("/api/v1/coverage?street=310105002").status_code == 404
+    assert client.get("/api/v1/coverage?as_of=2023-13-01").status_code == 422
+    actions.logout()
+    actions.login("district")
+    assert len(client.get("/api/v1/coverage").get_json()["rows"]) > 1
+    actions.logout()
+    actions.login("surveyor")
+    assert client.get("/api/v1/coverage").status_code == 404
+    assert actions.post_json("/api/v1/roster", {"rows": []}).status_code == 404
+
+
+def test_the_command_line_imports_a_file_and_dry_runs_it(app, world, runner, tmp_path):
+    path = tmp_path / "roster.csv"
+    path.write_bytes("居委代码,地址,单位类型\n310105001001,仙霞路350弄3号201室,居民户\n310105001001,长宁路1号,商铺\n"
+                     .encode("gb18030"))
+    result = runner.invoke(args=["import-roster", str(path)])
+    assert result.exit_code == 1 and "第 3 行 单位类型：未知单位类型：商铺" in result.output
+    path.write_bytes("居委代码,地址,单位类型\n310105001001,仙霞路350弄3号201室,居民户\n310105001001,长宁路1号,沿街商铺\n"
+                     .encode("gb18030"))
+    result = runner.invoke(args=["import-roster", str(path), "--dry-run"])
+    assert result.exit_code == 0 and "新增 2" in result.output and "未写入" in result.output, result.output
+    with app.app_context():
+        assert RosterSpan.select().count() == 0
+    result = runner.invoke(args=["import-roster", str(path)])
+    assert result.exit_code == 0 and "已导入" in result.output
+    with app.app_context():
+        assert RosterSpan.select().count() == 2 and unit_state.differences() == []
+        db.close()

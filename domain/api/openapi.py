@@ -24,13 +24,15 @@ from domain.reporting.campaign_tables import TABLES
 from domain.reporting.spot_checks import SPOT_CHECK
 from domain.reporting.submissions import SUBMISSION
 from domain.reporting.tabledef import MONEY, PERCENT
+from domain.roster.coverage import KEYS as COVERAGE_KEYS
+from domain.roster.imports import FIELD_LABELS as ROSTER_FIELDS, ROSTER
 from domain.survey.flags import FLAGS
 from domain.survey.record import SURVEY_RECORD
 from domain.survey.store import CORRECTION
 from models import MAIL_STATUSES, REFERRAL_STATUSES, ROLES
 
 # Every request body the API reads, each defined once beside its rules: the document describes what the code reads.
-REQUEST_SHAPES = (SURVEY_RECORD, CORRECTION, REFERRAL, REFERRAL_STEP, LEAD, SPOT_CHECK, ACTION, SUBMISSION)
+REQUEST_SHAPES = (SURVEY_RECORD, CORRECTION, REFERRAL, REFERRAL_STEP, LEAD, SPOT_CHECK, ACTION, SUBMISSION, ROSTER)
 
 JSON = "application/json"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -215,6 +217,26 @@ def table_schemas():
 
 
 # --- errors ---------------------------------------------------------------------------------------------------
+
+
+def roster_schemas():
+    """The roster's answers (design sections 8 and 11)."""
+    import_figures = {"added": COUNT, "unchanged": COUNT, "changed": COUNT, "retired": COUNT,
+                      "errors": {"type": "array", "items": ref("RosterRowError")}}
+    coverage = {key: {"type": "string", "pattern": "^[0-9]+\\.[0-9]$", "description": "a percentage"}
+                if key == "coverage" else COUNT for key in COVERAGE_KEYS}
+    return {
+        "RosterRowError": answer({"row": {"type": "integer", "minimum": 1}, "field": enum(ROSTER_FIELDS),
+                                  "message": {"type": "string"}}),
+        "RosterImport": answer(import_figures),
+        "RosterRefused": answer({"error": enum(("invalid",)), "message": {"type": "string"}, **import_figures}),
+        "CoverageFigures": answer(coverage),
+        "CoverageStreet": answer({"code": {"type": "string"}, "name": {"type": "string"}, **coverage,
+                                  "communities": {"type": "array", "items": answer(
+                                      {"code": {"type": "string"}, "name": {"type": "string"}, **coverage})}}),
+        "Coverage": answer({"as_of": DATE, "rows": {"type": "array", "items": ref("CoverageStreet")},
+                            "total": ref("CoverageFigures")}),
+    }
 
 
 def error(codes_, with_errors=False, **extra):
@@ -430,6 +452,20 @@ def paths():
                 _409=conflict("entry", "Action", entry_conflict)), tag="tables", write=True,
             body=("ActionInput", {"client_uuid": "7d2f3a2e-6b3a-4c55-9d7e-0d2b8f0c9a11", "org": "310105001",
                                   "date": "2023-03-20", "inspectors": 10, "units_checked": 0, "publicity_events": 1}))},
+        "/roster": {"post": operation(
+            "importRoster", "底数清单: replace the roster of each 居委 in `rows` (streets and the district)",
+            {**responses("TooLarge", _200=("applied (or, with dry_run=1, what would be)", ref("RosterImport"))),
+             "422": json_body({"anyOf": [ref("Invalid"), ref("RosterRefused")]},
+                              "a body of the wrong shape (`errors` by field), or rows refused (`errors` by row): "
+                              "nothing applied")},
+            tag="roster", write=True, parameters=[query("dry_run", SWITCH, "1: only say what it would do")],
+            body=("RosterInput", {"rows": [{"community": "310105001001", "address": "仙霞路350弄3号201室",
+                                            "type": "household", "name": "", "building": "仙霞路350弄3号"}]}))},
+        "/coverage": {"get": operation(
+            "getCoverage", "Coverage against the roster per street and 居委 as of a day", responses(
+                "Invalid", _200=("the caller's streets", ref("Coverage"))),
+            tag="roster", parameters=[TABLE_QUERY[0], query("street", {"type": "string"},
+                                                            "one of the caller's streets (404 for anyone else's)")])},
         "/submissions": {
             "post": operation(
                 "submitTables", "报送: freeze the caller's tables as of a day (streets and departments)",
@@ -499,11 +535,12 @@ def _document():
                            "may not contain NUL (U+0000): any request carrying it is refused with 400.",
         },
         "servers": [{"url": "/api/v1"}],
-        "tags": [{"name": name} for name in ("api", "account", "surveys", "cases", "tables", "submissions")],
+        "tags": [{"name": name} for name in ("api", "account", "surveys", "cases", "tables", "submissions",
+                                             "roster")],
         "paths": with_links(paths()),
         "components": {
             "schemas": {**schemas_of(*REQUEST_SHAPES), **survey_schemas(), **case_schemas(), **table_schemas(),
-                        **ERROR_SCHEMAS},
+                        **roster_schemas(), **ERROR_SCHEMAS},
             "responses": {name: json_body(ref(schema), description) for name, (description, schema)
                           in RESPONSES.items()},
             "securitySchemes": {

@@ -54,6 +54,10 @@ RULES = {
     "submissions.view": frozenset((STREET, DISTRICT, DEPARTMENT, CITY)),  # its own; the district's, the city's
     "submissions.review": frozenset((DISTRICT, CITY)),  # per deadline: who submitted, who is late
     "summary.draft": frozenset((STREET, DISTRICT, DEPARTMENT, CITY)),  # 工作总结 as a Word draft
+    # The roster (底数清单, design section 11): a street or the district imports its 居委's; coverage is read
+    # where the tables are; a surveyor sees its own 居委's roster on its survey screen ("survey").
+    "roster.import": frozenset((STREET, DISTRICT)),
+    "coverage.view": frozenset((STREET, DISTRICT, CITY)),
 }
 
 PUBLIC = "public"  # marks a view anyone may open, logged in or not

@@ -14,12 +14,38 @@ from dataclasses import dataclass, field
 from peewee import JOIN
 
 from domain.common.codes import UNIT_TYPES
+from domain.common.fields import Items, OrgCode, Shape, Text
 from domain.common.normalise import address_key
 from domain.org.permissions import community_codes
 from domain.survey import unit_state
 from models import Building, Org, RosterSpan, Unit, audit, db, is_sqlite, now_local
 
 FIELD_LABELS = {"community": "居委", "address": "地址", "type": "单位类型", "name": "名称", "building": "楼栋"}
+MAX_ROWS = 200_000  # a district's roster in one file; the deployment may set ROSTER_MAX_ROWS
+
+# POST /api/v1/roster (design section 8): what is wrong in a row (an unknown 居委, an empty address) is answered
+# per row by `plan`; the shape only checks that each value is text of a sensible length.
+ROSTER_ROW = Shape("RosterRowInput", {
+    "community": OrgCode(description="a 居委 code, or its name within the caller's street"),
+    "address": Text("地址", 200),
+    "type": Text("单位类型", 20, description="a unit type's code or Chinese label (design section 4); empty: household"),
+    "name": Text("名称", 100),
+    "building": Text("楼栋", 100, description="empty: the address up to its first 号"),
+})
+ROSTER = Shape("RosterInput", {"rows": Items(ROSTER_ROW, "行", MAX_ROWS, "每行应为一个对象")})
+
+
+def rows_of_body(body):
+    """(rows as `plan` takes them, numbered from 1, and the shape's errors) of an API body."""
+    values, errors = ROSTER.read(body)
+    rows = [] if errors else [(number, *_code_or_name(row["community"]), row["address"], row["type"], row["name"],
+                                row["building"]) for number, row in enumerate(values["rows"], 1)]
+    return rows, errors
+
+
+def _code_or_name(community):
+    """(居委代码, 居委 name): digits are a code, anything else a name."""
+    return (community, "") if community.isdigit() else ("", community)
 TYPE_OF_LABEL = {label: code for code, label in UNIT_TYPES.items()}
 BATCH = 500  # rows a statement (SQLite takes at most 32,766 values a statement)
 
@@ -70,10 +96,10 @@ def building_of(address):
 
 
 def _communities_in_scope(user):
-    """{code: Org} and {name: [Org]} of the 居委 the user may import."""
+    """{code: Org} and {name: [Org]} of the 居委 the user may import (all of them from the command line: no user)."""
     by_code, by_name = {}, {}
-    for org in Org.select(Org.code, Org.name, Org.parent).where(
-            (Org.kind == "community") & Org.code.in_(community_codes(user))):
+    query = Org.select(Org.code, Org.name, Org.parent).where(Org.kind == "community")
+    for org in query.where(Org.code.in_(community_codes(user))) if user is not None else query:
         by_code[org.code] = org
         by_name.setdefault(org.name, []).append(org)
     return by_code, by_name
@@ -124,7 +150,8 @@ def _checked(user, rows):
 
 
 def plan(user, rows):
-    """The preview of importing `rows` as `user` (a street or the district): nothing is written."""
+    """The preview of importing `rows` as `user` (a street or the district; None: the command line, any 居委):
+    nothing is written."""
     entries, errors = _checked(user, rows)
     result = Plan(communities=sorted({e.community for e in entries}), errors=errors)
     if not result.communities:
@@ -187,7 +214,8 @@ def apply(user, planned, today=None):
         _retire(planned.retired, today)
         unit_state.rebuild(planned.communities)
         figures = planned.figures()
-        audit(user, "import_roster", user.org if user.org_id else user,
+        audit(user, "import_roster", Org.get_by_id(planned.communities[0]) if user is None or not user.org_id
+              else user.org,
               f"居委 {len(planned.communities)} 个：新增 {figures['added']}，未变 {figures['unchanged']}，"
               f"变更 {figures['changed']}，移出 {figures['retired']}")
     return figures
