@@ -28,7 +28,7 @@ NO_NAME = "（未留机构名称）"
 SOURCES = {"training": "排摸", "report": "举报", "lead": "线索"}
 
 
-@dataclass
+@dataclass(slots=True)  # a city's tables read hundreds of thousands
 class Mention:
     kind: str  # "training" (of a unit's latest record), "report" or "lead"
     id: int
@@ -148,9 +148,6 @@ def mentions(as_of, with_products=True, current=False, where=None):
              .join(Lead, on=(Lead.id == KeptMention.source))
              .where((KeptMention.kind == "lead") & valid))
     found = [Mention(**row) for row in trainings.union_all(reports).union_all(leads).dicts()]
-    if not current:
-        for mention in found:
-            mention.group = ""  # matched as of the day asked (`match`)
 
     # All purchases at the trainings that are mentions are few.
     by_training = {}
@@ -174,6 +171,24 @@ def match(found, decisions=None):
     for index, mention in enumerate(found):
         mention.group = keys[index]
     return found
+
+
+def kept_groups_hold(as_of):
+    """Whether the groups kept for today (domain.casework.mentions) are those of day D: no mention began or ended
+    after D, so the mentions valid on D are today's (the district's merges and splits count as they are now, either
+    way). Then matching as of D is reading the kept keys: the tables of the latest days cost no matching."""
+    began, ended = KeptMention.select(fn.MAX(KeptMention.valid_from), fn.MAX(KeptMention.valid_to)).tuples().get()
+    return all(day is None or _as_day(day) <= as_of for day in (began, ended))
+
+
+def _as_day(value):
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value)[:10])
+
+
+def matched(found, as_of):
+    """The mentions of day D, each with its institution key: the kept key when the kept groups hold for D, else
+    matched anew (`match`)."""
+    return found if kept_groups_hold(as_of) else match(found)
 
 
 def is_institution(group):
@@ -351,10 +366,10 @@ def groups(as_of, place=None, with_products=True):
     of its case by D. For a street or a district (an Org), only groups with mentions in it, described by those
     alone; matching itself is across the whole deployment (one institution seen in two districts is one)."""
     if place is None:
-        found = match(mentions(as_of, with_products))
+        found = matched(mentions(as_of, with_products), as_of)
         linked = found
     else:
-        linked = match(linked_mentions(as_of, place))
+        linked = matched(linked_mentions(as_of, place), as_of)
         if with_products:
             group_of_kept = {m.kept: m.group for m in linked}
             found = mentions(as_of, where=_in_place(place))
@@ -362,19 +377,25 @@ def groups(as_of, place=None, with_products=True):
                 mention.group = group_of_kept[mention.kept]
         else:
             found = [m for m in linked if (m.street if place.kind == "street" else m.district) == place.code]
-    group_of = {}
-    for mention in linked:
-        for item in mention.identifiers + [mention.anchor]:
-            group_of[item] = mention.group
-    orgs = {o.code: o for o in Org.select().where(Org.kind.in_(("street", "community")))}
     by_group = {}
     for mention in found:
         by_group.setdefault(mention.group, []).append(mention)
-    result = {key: Group(key=key, mentions=sorted(group, key=lambda m: (m.kind, str(m.at), m.id)),
-                         streets=sorted({orgs[m.street].name for m in group if m.street in orgs}),
-                         communities=sorted({orgs[m.community].name for m in group if m.community in orgs}))
-              for key, group in by_group.items()}
-    for state in referrals.states(as_of):
+    if with_products:  # to be shown: in order, with their places' names
+        orgs = {o.code: o for o in Org.select().where(Org.kind.in_(("street", "community")))}
+        result = {key: Group(key=key, mentions=sorted(group, key=lambda m: (m.kind, str(m.at), m.id)),
+                             streets=sorted({orgs[m.street].name for m in group if m.street in orgs}),
+                             communities=sorted({orgs[m.community].name for m in group if m.community in orgs}))
+                  for key, group in by_group.items()}
+    else:  # to be counted (the tables)
+        result = {key: Group(key=key, mentions=group, streets=[], communities=[]) for key, group in by_group.items()}
+    states = referrals.states(as_of)
+    anchors = {state.anchor for state in states}
+    group_of = {}  # the group of each case anchor: an identifier of one of its mentions, or a mention's own
+    for mention in linked:
+        for item in mention.identifiers + [mention.anchor]:
+            if item in anchors:
+                group_of[item] = mention.group
+    for state in states:
         found_group = result.get(group_of.get(state.anchor))
         if found_group is not None:
             found_group.referrals.append(state)
@@ -477,9 +498,9 @@ def problem_page(as_of, place=None, query="", page=1, size=50):
     narrowed to those a name or phone of which holds `query`. Matched and ordered from the kept mentions alone (their
     keys, places, units and amounts); only the page's institutions are read whole."""
     if place is None:
-        light = match(mentions(as_of, with_products=False))
+        light = matched(mentions(as_of, with_products=False), as_of)
     else:
-        light = [m for m in match(linked_mentions(as_of, place))
+        light = [m for m in matched(linked_mentions(as_of, place), as_of)
                  if (m.street if place.kind == "street" else m.district) == place.code]
     by_group = {}
     for mention in light:
