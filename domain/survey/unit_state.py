@@ -36,10 +36,10 @@ def _count_if(condition):
     return Case(None, [(condition, 1)], 0)
 
 
-def record_figures(s, sold, fees):
+def record_figures(s, sold_quantity, sold_fen, fees_fen):
     """What one record adds to its 居委's figures while it is its unit's latest: SQL over the record `s`, the
-    purchases it counts as sold at a fake training or at the door (`sold`) and the fees of its suspect trainings
-    (`fees`) — design section 6, the one definition that 附件1, progress and coverage read."""
+    products it counts as sold at a fake training or at the door (their quantity and amount) and the fees of its
+    suspect trainings — design section 6, the one definition that 附件1, progress and coverage read."""
     surveyed = s.outcome == "surveyed"
     return {
         "units": Value(0),
@@ -51,8 +51,8 @@ def record_figures(s, sold, fees):
         "not_reached": _count_if(s.outcome.in_(("absent", "refused"))),
         "trained": _count_if(surveyed & (s.trained == True)),  # noqa: E712
         "suspect": _count_if(surveyed & (s.suspect == True)),  # noqa: E712
-        "products": Case(None, [(surveyed, fn.COALESCE(sold.c.quantity, 0))], 0),
-        "amount_fen": Case(None, [(surveyed, fn.COALESCE(sold.c.amount_fen, 0) + fn.COALESCE(fees.c.fee_fen, 0))], 0),
+        "products": Case(None, [(surveyed, fn.COALESCE(sold_quantity, 0))], 0),
+        "amount_fen": Case(None, [(surveyed, fn.COALESCE(sold_fen, 0) + fn.COALESCE(fees_fen, 0))], 0),
     } | {name: Value(0) for name in ROSTER_ONLY}  # added where the unit's roster spans overlap (`fold`)
 
 
@@ -62,7 +62,8 @@ def unvisited_figures(unit):
     return {name: Value(0) for name in FIGURES} | {"household_units": _count_if(unit.type == "household")}
 
 
-def _sold_and_fees():
+def _sold_and_fees_of_each():
+    """The sold products and fees of every record, aggregated once (for the whole kept state)."""
     sold = (Purchase
             .select(Purchase.survey.alias("survey_id"), fn.SUM(Purchase.quantity).alias("quantity"),
                     fn.SUM(Purchase.amount_fen).alias("amount_fen"))
@@ -75,22 +76,37 @@ def _sold_and_fees():
     return sold, fees
 
 
+def _sold_and_fees_of(s):
+    """The sold quantity, amount and fees of the record `s`, as subqueries of that record alone (a write's few
+    units: an aggregate over every record would cost a city's write half a second)."""
+    bought, at = Purchase.alias("bought"), Training.alias("bought_at")
+    sold = (bought.select().join(at, JOIN.LEFT_OUTER, on=(bought.training == at.id))
+            .where((bought.survey == s.id) & ((at.suspect == True) | (bought.channel == "door_to_door"))))  # noqa: E712
+    charged = Training.alias("charged")
+    fees = charged.select(fn.SUM(charged.fee_fen)).where((charged.survey == s.id) & (charged.suspect == True))  # noqa: E712
+    return (sold.select(fn.SUM(bought.quantity)), sold.select(fn.SUM(bought.amount_fen)), fees)
+
+
 def _steps(unit_ids=None, communities=None, spans=False):
     """The steps of each unit's timeline: its state before its first record (step 0, at the unit's `created_at`),
     then each of its records (step 1, at its `visited_at`), each with how many of its trainings are mentions of an
     institution (domain.casework.mentions) and the figures it adds (FIGURES). With `spans`, in the same statement,
     the unit's spans on the roster: step 2 on the day it was added, step 3 on the day it was retired, `seq` the
     span's id."""
-    sold, fees = _sold_and_fees()
-    figures = record_figures(Survey, sold, fees)
+    if unit_ids is None:
+        sold, fees = _sold_and_fees_of_each()
+        figures = record_figures(Survey, sold.c.quantity, sold.c.amount_fen, fees.c.fee_fen)
+    else:
+        figures = record_figures(Survey, *_sold_and_fees_of(Survey))
     mentioned = Training.alias("mentioned")
     mentions_of = (mentioned.select(fn.COUNT(mentioned.id))
                    .where((mentioned.survey == Survey.id) & mention_rule.qualifying(mentioned)))
-    records = (Survey.select(Survey.unit.alias("unit"), Survey.community.alias("community"),
-                             Survey.visited_at.alias("at"), Value(1).alias("step"), Survey.id.alias("seq"),
-                             mentions_of.alias("mentioned"), *[figures[name].alias(name) for name in FIGURES])
-               .join(sold, JOIN.LEFT_OUTER, on=(sold.c.survey_id == Survey.id))
-               .join(fees, JOIN.LEFT_OUTER, on=(fees.c.survey_id == Survey.id)))
+    records = Survey.select(Survey.unit.alias("unit"), Survey.community.alias("community"),
+                            Survey.visited_at.alias("at"), Value(1).alias("step"), Survey.id.alias("seq"),
+                            mentions_of.alias("mentioned"), *[figures[name].alias(name) for name in FIGURES])
+    if unit_ids is None:
+        records = (records.join(sold, JOIN.LEFT_OUTER, on=(sold.c.survey_id == Survey.id))
+                   .join(fees, JOIN.LEFT_OUTER, on=(fees.c.survey_id == Survey.id)))
     unvisited = unvisited_figures(Unit)
     before_first = Unit.select(Unit.id, Unit.community, Unit.created_at, Value(0), Unit.id, Value(0),
                                *[unvisited[name] for name in FIGURES])
