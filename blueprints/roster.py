@@ -1,13 +1,18 @@
 """The roster (底数清单, design section 11): a street's import (file → preview → confirm), its template, coverage,
 and the same through the API (`POST /api/v1/roster`, `GET /api/v1/coverage`) and the command line
 (`flask --app app import-roster FILE [--dry-run]`)."""
+import os
+import secrets
+import time
+
 import click
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from blueprints.errors import error_response
 from blueprints.guard import requires
 from blueprints.tables import BadDate, parse_as_of
+from domain.common.clock import today_local
 from domain.org.permissions import street_codes
 from domain.roster import coverage, files, imports
 from models import db
@@ -17,6 +22,93 @@ bp = Blueprint("roster", __name__, cli_group=None)  # its commands are top-level
 
 def _max_rows():
     return current_app.config.get("ROSTER_MAX_ROWS", imports.MAX_ROWS)
+
+
+# --- the street's pages: coverage, and an import previewed before it is applied ---------------------------
+
+
+@bp.get("/roster/")
+@requires("roster.import")
+def index():
+    return render_template("roster/index.html", coverage=coverage.coverage(today_local(), street_codes(current_user)),
+                           labels=coverage.LABELS, keys=coverage.KEYS, max_rows=_max_rows())
+
+
+@bp.get("/roster/template.xlsx")
+@requires("roster.import")
+def template():
+    return Response(files.template_workbook(), headers={
+        "Content-Disposition": "attachment; filename*=UTF-8''%E5%BA%95%E6%95%B0%E6%B8%85%E5%8D%95%E6%A8%A1%E6%9D%BF.xlsx"},
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.post("/roster/preview")
+@requires("roster.import")
+def preview():
+    """Read the uploaded file and show what importing it would do; keep the file for the confirmation."""
+    upload = request.files.get("file")
+    data = upload.read() if upload else b""
+    planned, skipped, message = _planned(data)
+    if message:
+        return render_template("roster/preview.html", message=message, planned=None), 422
+    token = _keep(data) if not planned.errors else ""
+    return render_template("roster/preview.html", planned=planned, token=token, message="", skipped=skipped,
+                           labels=imports.FIELD_LABELS), 422 if planned.errors else 200
+
+
+@bp.post("/roster/confirm")
+@requires("roster.import")
+def confirm():
+    """Apply the file previewed (planned again: the roster may have changed meanwhile)."""
+    path = _kept_path(request.form.get("token", ""))
+    if path is None or not os.path.exists(path):
+        flash("预览已过期，请重新上传文件")
+        return redirect(url_for("roster.index"), 303)
+    with open(path, "rb") as fh:
+        data = fh.read()
+    planned, skipped, message = _planned(data)
+    if message or planned.errors:
+        return render_template("roster/preview.html", message=message, planned=planned, token="", skipped=skipped,
+                               labels=imports.FIELD_LABELS), 422
+    figures = imports.apply(current_user, planned)
+    os.remove(path)
+    flash(f"底数清单已导入：新增 {figures['added']}，未变 {figures['unchanged']}，变更 {figures['changed']}，"
+          f"移出 {figures['retired']}")
+    return redirect(url_for("roster.index"), 303)
+
+
+def _planned(data):
+    """(plan, example rows skipped, message) of an uploaded file: the message says why it could not be read."""
+    try:
+        sheet = files.read_roster(data, max_rows=_max_rows())
+    except files.RosterFileError as exc:
+        return None, 0, str(exc)
+    rows = [row for row in sheet.rows if tuple(row[1:4]) != files.TEMPLATE_EXAMPLE[:3]]  # the template's example
+    return imports.plan(current_user, rows), len(sheet.rows) - len(rows), ""
+
+
+def _uploads():
+    folder = os.path.join(current_app.instance_path, "roster-uploads")
+    os.makedirs(folder, exist_ok=True)
+    for name in os.listdir(folder):  # previews nobody confirmed within a day
+        path = os.path.join(folder, name)
+        if os.path.getmtime(path) < time.time() - 86400:
+            os.remove(path)
+    return folder
+
+
+def _keep(data):
+    token = secrets.token_hex(16)
+    with open(os.path.join(_uploads(), f"{current_user.id}-{token}"), "wb") as fh:
+        fh.write(data)
+    return token
+
+
+def _kept_path(token):
+    """The file kept for this user's preview `token` (another user's token finds nothing)."""
+    if not (len(token) == 32 and all(c in "0123456789abcdef" for c in token)):
+        return None
+    return os.path.join(_uploads(), f"{current_user.id}-{token}")
 
 
 # --- the API ----------------------------------------------------------------------------------------------

@@ -152,3 +152,42 @@ def test_the_command_line_imports_a_file_and_dry_runs_it(app, world, runner, tmp
     with app.app_context():
         assert RosterSpan.select().count() == 2 and unit_state.differences() == []
         db.close()
+
+
+def test_a_street_previews_a_file_fixes_its_bad_rows_and_confirms(client, actions, world):
+    import io
+    import re
+    actions.login("street")
+    assert "导入底数清单" in client.get("/roster/").get_data(as_text=True)
+    bad = ("居委,地址,单位类型\n华阳一居委,仙霞路1号,居民户\n华阳一居委,,居民户\n华阳二居委,长宁路2号,宾馆\n").encode("gb18030")
+    answer = client.post("/roster/preview", data={"file": (io.BytesIO(bad), "清单.csv")},
+                         content_type="multipart/form-data")
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "有 2 行有误" in html and "地址不能为空" in html and "未知单位类型：宾馆" in html
+    assert "确认导入" not in html and RosterSpan.select().count() == 0
+    good = bad.replace("华阳一居委,,居民户".encode("gb18030"), "华阳一居委,仙霞路3号,居民户".encode("gb18030")) \
+        .replace("宾馆".encode("gb18030"), "沿街商铺".encode("gb18030"))
+    answer = client.post("/roster/preview", data={"file": (io.BytesIO(good), "清单.csv")},
+                         content_type="multipart/form-data")
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "确认导入" in html and RosterSpan.select().count() == 0
+    token = re.search(r'name="token" value="([0-9a-f]+)"', html).group(1)
+    done = client.post("/roster/confirm", data={"token": token})
+    assert done.status_code == 303 and RosterSpan.select().count() == 3
+    page = client.get("/roster/").get_data(as_text=True)
+    assert "底数清单已导入：新增 3" in page and 'data-community="310105001001"' in page
+    assert client.post("/roster/confirm", data={"token": token}).status_code == 303  # used: says it expired
+    assert RosterSpan.select().count() == 3
+
+
+def test_the_template_is_one_tap_away_and_a_file_that_is_not_a_spreadsheet_is_refused(client, actions, world):
+    import io
+    actions.login("street")
+    template = client.get("/roster/template.xlsx")
+    assert template.status_code == 200 and template.data[:2] == b"PK"
+    answer = client.post("/roster/preview", data={"file": (io.BytesIO(b"%PDF-1.4 ..."), "a.pdf")},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 422 and "不是 .xlsx 或 CSV" in answer.get_data(as_text=True)
+    actions.logout()
+    actions.login("surveyor")
+    assert client.get("/roster/").status_code == 404
