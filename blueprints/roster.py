@@ -4,6 +4,7 @@ and the same through the API (`POST /api/v1/roster`, `GET /api/v1/coverage`) and
 import os
 import secrets
 import time
+from urllib.parse import quote
 
 import click
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -13,11 +14,12 @@ from blueprints.errors import error_response
 from blueprints.guard import requires
 from blueprints.tables import BadDate, parse_as_of
 from domain.common.clock import today_local
-from domain.org.permissions import street_codes
-from domain.roster import coverage, files, imports
-from models import db
+from domain.org.permissions import community_codes, street_codes
+from domain.roster import coverage, files, imports, lists
+from models import Org, db
 
 bp = Blueprint("roster", __name__, cli_group=None)  # its commands are top-level: flask --app app …
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _max_rows():
@@ -37,9 +39,8 @@ def index():
 @bp.get("/roster/template.xlsx")
 @requires("roster.import")
 def template():
-    return Response(files.template_workbook(), headers={
-        "Content-Disposition": "attachment; filename*=UTF-8''%E5%BA%95%E6%95%B0%E6%B8%85%E5%8D%95%E6%A8%A1%E6%9D%BF.xlsx"},
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return Response(files.template_workbook(), mimetype=XLSX,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote('底数清单模板.xlsx')}"})
 
 
 @bp.post("/roster/preview")
@@ -151,6 +152,40 @@ def coverage_json():
             abort(404)
         streets = [street]
     return jsonify(coverage.coverage(day, streets))
+
+
+@bp.get("/api/v1/roster/<community>/not-visited")
+@requires("roster.view")
+def not_visited_json(community):
+    """The 未走访清单 of a 居委 in the caller's scope as of ?as_of= (today when absent)."""
+    community, day, refused = _community_and_day(community)
+    if refused:
+        return refused
+    return jsonify({"community": community.code, "name": community.name, "as_of": day.isoformat(),
+                    "units": lists.not_visited(community.code, day)})
+
+
+@bp.get("/api/v1/roster/<community>/not-visited.xlsx")
+@requires("roster.view")
+def not_visited_workbook(community):
+    community, day, refused = _community_and_day(community)
+    if refused:
+        return refused
+    data = lists.not_visited_workbook(community.name, day, lists.not_visited(community.code, day))
+    name = quote(f"{community.name}未走访清单{day.isoformat()}.xlsx")
+    return Response(data, mimetype=XLSX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
+
+
+def _community_and_day(code):
+    """(the 居委, the day, None) or (…, the 422 answer) for a 居委 in the caller's scope (404 for any other)."""
+    community = Org.get_or_none((Org.code == code) & (Org.kind == "community")
+                                & Org.code.in_(community_codes(current_user)))
+    if community is None:
+        abort(404)
+    try:
+        return community, parse_as_of(request.args.get("as_of")), None
+    except BadDate as exc:
+        return community, None, error_response(422, str(exc), code="invalid", errors={"as_of": str(exc)})
 
 
 # --- the command line ------------------------------------------------------------------------------------

@@ -143,7 +143,7 @@ def build_url(app, rule, values):
         from flask import url_for
 
         query = {"community": values["community"], "key": values["institution"]}
-        return url_for(rule.endpoint, **{name: values[name] for name in rule.arguments}, **query)
+        return url_for(rule.endpoint, **{**query, **{name: values[name] for name in rule.arguments}})
 
 
 def test_every_route_says_who_may_use_it(app):

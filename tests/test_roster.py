@@ -191,3 +191,28 @@ def test_the_template_is_one_tap_away_and_a_file_that_is_not_a_spreadsheet_is_re
     actions.logout()
     actions.login("surveyor")
     assert client.get("/roster/").status_code == 404
+
+
+def test_the_not_visited_list_of_a_居委_by_building_as_json_and_as_a_workbook(client, actions, world):
+    import io
+
+    import openpyxl
+    actions.login("street")
+    rows = [{"community": COMMUNITY, "address": address} for address in
+            ("仙霞路350弄10号101室", "仙霞路350弄3号1001室", "仙霞路350弄3号201室", "仙霞路350弄2号101室")]
+    assert actions.post_json("/api/v1/roster", {"rows": rows}).status_code == 200
+    actions.logout()
+    actions.login("surveyor")
+    listed = client.get(f"/api/v1/roster/{COMMUNITY}/not-visited").get_json()
+    assert [u["address"] for u in listed["units"]] == [
+        "仙霞路350弄2号101室", "仙霞路350弄3号201室", "仙霞路350弄3号1001室", "仙霞路350弄10号101室"]
+    assert listed["units"][0]["building"] == "仙霞路350弄2号"
+    store(world["surveyor"], address="仙霞路350弄3号201室", outcome="absent", day=0)
+    today = client.get(f"/api/v1/roster/{COMMUNITY}/not-visited").get_json()["units"]
+    assert len(today) == 3  # visited, even if nobody was in: off the list
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"/api/v1/roster/{COMMUNITY}/not-visited.xlsx").data))
+    sheet = book["未走访清单"]
+    assert "华阳一居委 未走访清单" in sheet["A1"].value and sheet["C3"].value == "仙霞路350弄2号101室"
+    assert sheet.max_row == 2 + 3
+    assert client.get(f"/api/v1/roster/{COMMUNITY_2}/not-visited").status_code == 404  # another 居委's
+    assert client.get(f"/api/v1/roster/{COMMUNITY}/not-visited?as_of=nope").status_code == 422

@@ -234,6 +234,10 @@ def roster_schemas():
         "CoverageStreet": answer({"code": {"type": "string"}, "name": {"type": "string"}, **coverage,
                                   "communities": {"type": "array", "items": answer(
                                       {"code": {"type": "string"}, "name": {"type": "string"}, **coverage})}}),
+        "NotVisited": answer({"community": {"type": "string"}, "name": {"type": "string"}, "as_of": DATE,
+                              "units": {"type": "array", "items": answer({
+                                  "building": {"type": "string"}, "address": {"type": "string"},
+                                  "type": enum(codes.UNIT_TYPES), "name": {"type": "string"}})}}),
         "Coverage": answer({"as_of": DATE, "rows": {"type": "array", "items": ref("CoverageStreet")},
                             "total": ref("CoverageFigures")}),
     }
@@ -308,6 +312,8 @@ TABLE_QUERY = [
     query("street", {"type": "string"}, "the district only: one street's tables (404 for anyone else's)"),
     query("department", {"type": "string"}, "the district only: one department's tables (404 for anyone else's)"),
 ]
+COMMUNITY_CODE = {"name": "community", "in": "path", "required": True, "description": "a 居委 code in the caller's scope",
+                  "schema": {"type": "string", "maxLength": 16}}
 TABLE_NUMBER = {"name": "table_number", "in": "path", "required": True, "description": "附件1, 2 or 3",
                 "schema": {"type": "integer", "enum": sorted(TABLES)}}
 SWITCH = {"type": "string", "enum": ["", "0", "1"]}
@@ -461,6 +467,14 @@ def paths():
             tag="roster", write=True, parameters=[query("dry_run", SWITCH, "1: only say what it would do")],
             body=("RosterInput", {"rows": [{"community": "310105001001", "address": "仙霞路350弄3号201室",
                                             "type": "household", "name": "", "building": "仙霞路350弄3号"}]}))},
+        "/roster/{community}/not-visited": {"get": operation(
+            "getNotVisited", "未走访清单: a 居委's units on the roster as of a day with no record by then",
+            responses("Invalid", _200=("by building and address", ref("NotVisited"))),
+            tag="roster", parameters=[COMMUNITY_CODE, TABLE_QUERY[0]])},
+        "/roster/{community}/not-visited.xlsx": {"get": operation(
+            "getNotVisitedWorkbook", "The 未走访清单 as a workbook to print",
+            {**responses("Invalid"), "200": file_answer(XLSX, "the workbook")},
+            tag="roster", parameters=[COMMUNITY_CODE, TABLE_QUERY[0]])},
         "/coverage": {"get": operation(
             "getCoverage", "Coverage against the roster per street and 居委 as of a day", responses(
                 "Invalid", _200=("the caller's streets", ref("Coverage"))),

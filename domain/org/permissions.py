@@ -57,6 +57,7 @@ RULES = {
     # The roster (底数清单, design section 11): a street or the district imports its 居委's; coverage is read
     # where the tables are; a surveyor sees its own 居委's roster on its survey screen ("survey").
     "roster.import": frozenset((STREET, DISTRICT)),
+    "roster.view": STAFF | {CITY},  # a 居委's 未走访清单: its own surveyors, its street, the district, the city
     "coverage.view": frozenset((STREET, DISTRICT, CITY)),
 }
 
