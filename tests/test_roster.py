@@ -216,3 +216,23 @@ def test_the_not_visited_list_of_a_居委_by_building_as_json_and_as_a_workbook(
     assert sheet.max_row == 2 + 3
     assert client.get(f"/api/v1/roster/{COMMUNITY_2}/not-visited").status_code == 404  # another 居委's
     assert client.get(f"/api/v1/roster/{COMMUNITY}/not-visited?as_of=nope").status_code == 422
+
+
+def test_table1_ends_with_the_roster_and_its_coverage_per_street_and_居委(app, world):
+    from domain.reporting.tables import table1
+    with app.app_context():
+        imported(world["street"], ROWS, day=DAY - datetime.timedelta(days=1))
+        store(world["surveyor"], address="仙霞路350弄3号201室", outcome="surveyed", day=0)
+        store(world["surveyor"], address="长宁路100号", outcome="refused", day=0)
+        result = table1(DAY)
+        found = result.as_json()
+        street = next(r for r in found["rows"] if r["code"] == STREET)
+        assert list(street)[-2:] == ["roster", "coverage"]
+        assert (street["roster"], street["coverage"], street["surveyed"]) == (3, "33.3", 1)
+        other = next(r for r in found["rows"] if r["code"] != STREET)
+        assert (other["roster"], other["coverage"]) == (0, "0.0")
+        assert (found["total"]["roster"], found["total"]["coverage"]) == (3, "33.3")
+        communities = {d.key: d.figures for d in result.details}  # the 居委 rows (the workbook's second sheet)
+        assert (communities[COMMUNITY]["roster"], str(communities[COMMUNITY]["coverage"])) == (2, "50.0")
+        assert (communities[COMMUNITY_2]["roster"], str(communities[COMMUNITY_2]["coverage"])) == (1, "0.0")
+        db.close()

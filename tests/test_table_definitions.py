@@ -45,7 +45,7 @@ def test_a_new_column_of_table1_is_in_the_json_the_page_the_workbook_and_the_csv
     assert "<th class=\"num\">其中沿街商铺</th>" in page
     header = [c.value for c in sheet[3]]
     assert header[4:6] == ["其中单位", "其中沿街商铺"]
-    assert "A1:N1" in {str(r) for r in sheet.merged_cells.ranges}
+    assert "A1:P1" in {str(r) for r in sheet.merged_cells.ranges}
     sheet_rows = {r[0]: r for r in sheet.iter_rows(min_row=4, values_only=True)}
     assert (sheet_rows["华阳路街道"][5], sheet_rows["合计"][5]) == (1, 1)
     # The CSV: the street part and the 居委 part.

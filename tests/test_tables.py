@@ -112,7 +112,7 @@ def build_district(world):
 def zeros(communities=0):
     return {"communities": communities, "surveyed": 0, "households": 0, "organisations": 0, "not_reached": 0,
             "trained": 0, "suspect": 0, "institutions": 0, "products": 0, "amount": "0.00", "reports": 0,
-            "referred": 0}
+            "referred": 0, "roster": 0, "coverage": "0.0"}
 
 
 # Worked out by hand from build_district's comments.
@@ -120,31 +120,31 @@ EXPECTED = {
     D1: {
         STREET: {"communities": 2, "surveyed": 4, "households": 2, "organisations": 2, "not_reached": 2,
                  "trained": 4, "suspect": 3, "institutions": 1, "products": 4, "amount": "2698.00",
-                 "reports": 2, "referred": 0},
+                 "reports": 2, "referred": 0, "roster": 0, "coverage": "0.0"},
         OTHER_STREET: {"communities": 1, "surveyed": 2, "households": 2, "organisations": 0, "not_reached": 0,
                        "trained": 2, "suspect": 2, "institutions": 1, "products": 0, "amount": "130.00",
-                       "reports": 1, "referred": 0},
+                       "reports": 1, "referred": 0, "roster": 0, "coverage": "0.0"},
         "total": {"communities": 3, "surveyed": 6, "households": 4, "organisations": 2, "not_reached": 2,
                   "trained": 6, "suspect": 5, "institutions": 1, "products": 4, "amount": "2828.00",
-                  "reports": 3, "referred": 0},
+                  "reports": 3, "referred": 0, "roster": 0, "coverage": "0.0"},
     },
     D2: {
         STREET: {"communities": 2, "surveyed": 6, "households": 4, "organisations": 2, "not_reached": 1,
                  "trained": 5, "suspect": 4, "institutions": 2, "products": 4, "amount": "2798.00",
-                 "reports": 1, "referred": 1},
+                 "reports": 1, "referred": 1, "roster": 0, "coverage": "0.0"},
         OTHER_STREET: {"communities": 1, "surveyed": 2, "households": 2, "organisations": 0, "not_reached": 0,
                        "trained": 2, "suspect": 2, "institutions": 1, "products": 0, "amount": "130.00",
-                       "reports": 2, "referred": 0},
+                       "reports": 2, "referred": 0, "roster": 0, "coverage": "0.0"},
         "total": {"communities": 3, "surveyed": 8, "households": 6, "organisations": 2, "not_reached": 1,
                   "trained": 7, "suspect": 6, "institutions": 2, "products": 4, "amount": "2928.00",
-                  "reports": 3, "referred": 1},
+                  "reports": 3, "referred": 1, "roster": 0, "coverage": "0.0"},
     },
 }
 
 
 # The keys of a 附件1 row in the JSON, in the order of the columns (design section 8).
 KEYS = ["communities", "surveyed", "households", "organisations", "not_reached", "trained", "suspect",
-        "institutions", "products", "amount", "reports", "referred"]
+        "institutions", "products", "amount", "reports", "referred", "roster", "coverage"]
 
 
 @pytest.fixture

@@ -115,7 +115,7 @@ def test_csv_carries_the_title_the_date_and_the_community_rows_like_the_workbook
     # 华阳二居委 on D2, by hand (tests/test_tables.py): U5 U7 surveyed, U6 absent; A (shared phone) and B,
     # whose case (R1 with U7) was referred.
     assert communities["310105001002"][1:] == ["华阳路街道", "华阳二居委", "2", "1", "1", "1", "2", "2", "2", "1",
-                                               "1180.00", "0", "1"]
+                                               "1180.00", "0", "1", "0", "0.0"]
     assert rows[11][:3] == ["", "", "合计"]
     assert rows[11][3:] == [str(EXPECTED[D2][STREET][k]) for k in KEYS[1:]]
 

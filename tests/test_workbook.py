@@ -17,7 +17,7 @@ from tests.test_spot_checks import entered, shichang  # noqa: F401 (fixtures)
 from tests.test_tables import D1, D2, EXPECTED, KEYS, build_district, district  # noqa: F401 (fixture)
 
 HEADERS = ["居委数", "排摸单位数", "其中居民户", "其中单位", "未遇或拒访", "接受过消防培训", "其中疑似冒牌培训",
-           "涉及机构数", "兜售产品件数", "涉及金额（元）", "群众举报线索", "已移交部门"]
+           "涉及机构数", "兜售产品件数", "涉及金额（元）", "群众举报线索", "已移交部门", "底数", "覆盖率（%）"]
 
 
 
@@ -33,7 +33,7 @@ def values(sheet, row):
 
 
 def expected_numbers(figures):
-    return [float(figures[k]) if k == "amount" else figures[k] for k in KEYS]
+    return [float(figures[k]) if k in ("amount", "coverage") else figures[k] for k in KEYS]
 
 
 def test_district_workbook_reads_back_with_the_figures(district):
@@ -41,7 +41,7 @@ def test_district_workbook_reads_back_with_the_figures(district):
     assert book.sheetnames == ["附件1（街镇）", "附件1（居委）", "问题清单"]
     sheet = book["附件1（街镇）"]
     assert sheet["A1"].value == "长宁区消防培训情况排摸统计表"
-    assert "A1:M1" in {str(r) for r in sheet.merged_cells.ranges}
+    assert "A1:O1" in {str(r) for r in sheet.merged_cells.ranges}
     assert sheet["A2"].value == "填报单位：长宁区"
     assert any(v and v.startswith("统计日期：2023年3月22日") for v in values(sheet, 2))  # the word on screen
     assert values(sheet, 3) == ["街镇"] + HEADERS
@@ -70,7 +70,7 @@ def test_community_sheet_has_a_row_per_community_and_totals(district):
     assert [r[:2] for r in rows] == [("华阳路街道", "华阳一居委"), ("华阳路街道", "华阳二居委"),
                                      ("江苏路街道", "江苏一居委"), ("合计", None)]
     # 华阳二 has a mention (U7) of B, whose case was referred through R1.
-    assert list(rows[1][2:]) == [2, 1, 1, 1, 2, 2, 2, 1, 1180.0, 0, 1]
+    assert list(rows[1][2:]) == [2, 1, 1, 1, 2, 2, 2, 1, 1180.0, 0, 1, 0, 0.0]
     assert list(rows[-1][2:]) == expected_numbers(EXPECTED[D2]["total"])[1:]
 
 
@@ -113,7 +113,7 @@ def test_libreoffice_opens_the_workbook(district, tmp_path):
                    check=True, capture_output=True, timeout=120)
     rows = list(csv.reader(io.StringIO((tmp_path / "table1.csv").read_text(encoding="utf-8"))))
     assert rows[0][0] == "长宁区消防培训情况排摸统计表"
-    assert rows[3] == ["华阳路街道", "2", "4", "2", "2", "2", "4", "3", "1", "4", "2,698.00", "2", "0"]
+    assert rows[3] == ["华阳路街道", "2", "4", "2", "2", "2", "4", "3", "1", "4", "2,698.00", "2", "0", "0", "0.0"]
     assert rows[4][0] == "合计"
 
 

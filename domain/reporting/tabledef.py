@@ -66,7 +66,8 @@ class Table:
     # A city's table has a row per district: city_key(row key, lifts) gives the city row a district's row adds to
     # (default: the district of a street or a department; see `Lifts`); `for_city` holds what else differs.
     city_key: object = None
-    for_city: tuple = ()  # ((field, value), …) replaced in a city's table: its headers and sheets
+    for_city: tuple = ()
+    inputs: tuple = ()  # Columns its Derived columns read that it does not show (in no JSON, page or workbook)  # ((field, value), …) replaced in a city's table: its headers and sheets
 
     def for_scope(self, scope):
         """This table as it is laid out for `scope`: a city's with its own headers and sheets."""
@@ -300,7 +301,7 @@ def compute(table, as_of, scope):
     by_row = {row.key: row for row in rows}
     by_detail = {(d.parent, d.key): d for d in details}
     total = {}
-    for column in table.columns:
+    for column in table.columns + table.inputs:
         if isinstance(column.source, Derived):
             continue
         distinct = any(s.distinct for s in column.sources)

@@ -6,10 +6,14 @@ arrive (domain.survey.unit_state), and every `UnitFigure` column is one aggregat
 grouped by 居委. The engine then adds the 居委 rows up into streets; institutions are counted over the few
 suspect mentions (domain.casework.institutions), never looping over units.
 """
+from decimal import Decimal
+
 from peewee import JOIN, Case, Select, fn
 
 from domain.casework import institutions
-from domain.reporting.tabledef import MONEY, Column, Row, Scope, Source, Table, compute, district_rows, streets_in
+from domain.reporting.tabledef import (
+    MONEY, PERCENT, Column, Derived, Row, Scope, Source, Table, compute, district_rows, percent, streets_in,
+)
 from domain.survey import unit_state
 from domain.survey.latest import ranked_records
 from models import Org, Purchase, Report, Survey, Training
@@ -206,8 +210,18 @@ TABLE1 = Table(
         Column("amount", "涉及金额（元）", KeptFigure("amount_fen"), type=MONEY, width=12),
         Column("reports", "群众举报线索", ReportsReceived()),
         Column("referred", "已移交部门", ReferredCases()),
+        # Against the roster (底数清单, design section 11); the columns before count every recorded unit.
+        Column("roster", "底数", KeptFigure("roster")),
+        Column("coverage", "覆盖率（%）", Derived(lambda f: coverage_percent(f["roster_surveyed"], f["roster"])),
+               type=PERCENT),
     ),
+    inputs=(Column("roster_surveyed", "底数中已排摸", KeptFigure("roster_surveyed")),),
 )
+
+
+def coverage_percent(surveyed, roster):
+    """覆盖率: surveyed ÷ roster as a percentage rounded half up to one decimal, 0.0 for an empty roster."""
+    return percent(surveyed, roster) if roster else Decimal("0.0")
 
 
 def table1(as_of, street=None):

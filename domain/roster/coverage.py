@@ -1,7 +1,6 @@
 """Coverage against the roster as of a day (design section 11), per 居委 and per street: sums over the figures kept
 per 居委 and day (domain.survey.unit_state), so any day costs one aggregate."""
-from decimal import ROUND_HALF_UP, Decimal
-
+from domain.reporting.tables import coverage_percent
 from domain.survey import unit_state
 from models import Org
 
@@ -11,10 +10,8 @@ LABELS = {"roster": "底数", "visited": "已走访", "surveyed": "已排摸", "
 
 
 def percent(part, whole):
-    """A share as a percentage rounded half up to one decimal, as text ("0.0" when there is nothing to share)."""
-    if not whole:
-        return "0.0"
-    return str((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    """覆盖率 as text, by the rule 附件1 uses (domain.reporting.tables.coverage_percent)."""
+    return str(coverage_percent(part, whole))
 
 
 def of_figures(figures):
