@@ -33,7 +33,18 @@ def _max_rows():
 @requires("roster.import")
 def index():
     return render_template("roster/index.html", coverage=coverage.coverage(today_local(), street_codes(current_user)),
-                           labels=coverage.LABELS, keys=coverage.KEYS, max_rows=_max_rows())
+                           labels=coverage.LABELS, keys=coverage.KEYS, max_rows=_max_rows(),
+                           off_roster=imports.off_roster_units(current_user))
+
+
+@bp.post("/roster/add")
+@requires("roster.import")
+def add_off_roster():
+    """清单外 units ticked on the roster page go onto the roster, in one step."""
+    ids = [int(i) for i in request.form.getlist("unit") if i.isascii() and i.isdigit()]
+    added = imports.add_to_roster(current_user, ids)
+    flash(f"已把 {added} 个清单外单位加入底数清单" if added else "没有选中清单外单位")
+    return redirect(url_for("roster.index"), 303)
 
 
 @bp.get("/roster/template.xlsx")

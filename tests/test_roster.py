@@ -236,3 +236,27 @@ def test_table1_ends_with_the_roster_and_its_coverage_per_street_and_居委(app,
         assert (communities[COMMUNITY]["roster"], str(communities[COMMUNITY]["coverage"])) == (2, "50.0")
         assert (communities[COMMUNITY_2]["roster"], str(communities[COMMUNITY_2]["coverage"])) == (1, "0.0")
         db.close()
+
+
+def test_a_unit_found_at_the_door_is_清单外_until_the_street_adds_it_in_one_step(client, actions, world):
+    actions.login("street")
+    actions.post_json("/api/v1/roster", {"rows": [{"community": COMMUNITY, "address": "仙霞路1号"}]})
+    with client.application.app_context():
+        store(world["surveyor"], address="仙霞路1号", outcome="surveyed", day=0)
+        found = store(world["surveyor"], address="仙霞路9号", outcome="surveyed", day=0)  # not on the roster
+        db.close()
+    page = client.get("/roster/").get_data(as_text=True)
+    assert "清单外单位（1）" in page and "仙霞路9号" in page
+    first = client.get("/api/v1/coverage").get_json()["rows"][0]["communities"][0]
+    assert (first["roster"], first["surveyed"], first["off_roster"]) == (1, 1, 1)
+    assert client.post("/roster/add", data={"unit": [str(found.unit_id)]}).status_code == 303
+    first = client.get("/api/v1/coverage").get_json()["rows"][0]["communities"][0]
+    assert (first["roster"], first["surveyed"], first["off_roster"], first["coverage"]) == (2, 2, 0, "100.0")
+    assert "off-roster-title" not in client.get("/roster/").get_data(as_text=True)
+    with client.application.app_context():
+        assert unit_state.differences() == []
+        db.close()
+    actions.logout()
+    actions.login("other_street")
+    assert client.post("/roster/add", data={"unit": [str(found.unit_id)]}).status_code == 303  # not its own
+    assert RosterSpan.select().count() == 2

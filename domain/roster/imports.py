@@ -11,14 +11,15 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
-from peewee import JOIN
+from peewee import JOIN, SQL, fn
 
 from domain.common.codes import UNIT_TYPES
 from domain.common.fields import Items, OrgCode, Shape, Text
 from domain.common.normalise import address_key
 from domain.org.permissions import community_codes
 from domain.survey import unit_state
-from models import Building, Org, RosterSpan, Unit, audit, db, is_sqlite, now_local
+from domain.survey.units import off_roster  # the one definition of 清单外
+from models import Building, Org, RosterSpan, Survey, Unit, audit, db, is_sqlite, now_local
 
 FIELD_LABELS = {"community": "居委", "address": "地址", "type": "单位类型", "name": "名称", "building": "楼栋"}
 MAX_ROWS = 200_000  # a district's roster in one file; the deployment may set ROSTER_MAX_ROWS
@@ -275,3 +276,30 @@ def _retire(retired, today):
         RosterSpan.delete().where(RosterSpan.id.in_(gone[start:start + BATCH])).execute()
     for start in range(0, len(closed), BATCH):
         RosterSpan.update(retired_on=today).where(RosterSpan.id.in_(closed[start:start + BATCH])).execute()
+
+
+# --- 清单外: units found at the door and missing from the roster ----------------------------------------------
+
+
+def off_roster_units(user, limit=200):
+    """Units of the user's 居委 that have a record and are not on the roster today, in 居委 that have a roster
+    (a 居委 without one has every unit 清单外: it imports its roster instead)."""
+    visited = Survey.select(SQL("1")).where(Survey.unit == Unit.id)
+    return list(Unit.select(Unit.id, Unit.address, Unit.type, Unit.name, Unit.community, Org.name.alias("community_name"))
+                .join(Org, on=(Unit.community == Org.code))
+                .where(Unit.community.in_(community_codes(user)) & off_roster() & fn.EXISTS(visited))
+                .order_by(Unit.community, Unit.address_key).limit(limit).objects())
+
+
+def add_to_roster(user, unit_ids, today=None):
+    """Put these 清单外 units (of the user's 居委) on the roster from today, in one step; returns how many."""
+    today = today or now_local().date()
+    found = [unit for unit in off_roster_units(user, limit=None) if unit.id in set(unit_ids)]
+    if not found:
+        return 0
+    with db.atomic():
+        RosterSpan.insert_many([{"unit": u.id, "community": u.community_id, "added_on": today} for u in found]).execute()
+        communities = sorted({u.community_id for u in found})
+        unit_state.rebuild(communities)
+        audit(user, "add_to_roster", Org.get_by_id(communities[0]), f"清单外单位加入底数清单 {len(found)} 个")
+    return len(found)

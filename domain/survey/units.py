@@ -6,7 +6,7 @@ a unit with no record is 未走访. Nothing here loops over units in Python: the
 """
 import datetime
 
-from peewee import Case, Select, fn
+from peewee import SQL, Case, Select, fn
 
 from domain.common import codes
 from domain.common.clock import end_of_day, today_local
@@ -16,7 +16,7 @@ from domain.org.permissions import community_codes
 from domain.survey import unit_state
 from domain.survey.latest import latest_record_of
 from domain.survey.store import corrected_surveys, find_or_add_unit
-from models import Building, Org, Survey, Training, Unit, audit, db
+from models import Building, Org, RosterSpan, Survey, Training, Unit, audit, db
 
 MAX_FLOORS = 99
 MAX_PER_FLOOR = 99
@@ -145,9 +145,20 @@ def latest_outcome():
     return _latest("outcome")
 
 
+def off_roster():
+    """Whether a unit is 清单外 (design section 11): its 居委 has a roster today and the unit is not on it."""
+    own = RosterSpan.alias("own")
+    listed = RosterSpan.alias("listed")
+    return (~fn.EXISTS(own.select(SQL("1")).where((own.unit == Unit.id) & own.retired_on.is_null()))
+            & fn.EXISTS(listed.select(SQL("1")).where((listed.community == Unit.community)
+                                                      & listed.retired_on.is_null())))
+
+
 def units_with_state():
-    """Units, each with `.state` (its latest outcome or NULL) and `.latest_id` (that record's id or NULL)."""
-    return Unit.select(Unit, latest_outcome().alias("state"), _latest("id").alias("latest_id"))
+    """Units, each with `.state` (its latest outcome or NULL), `.latest_id` (that record's id or NULL) and
+    `.off_roster` (清单外)."""
+    return Unit.select(Unit, latest_outcome().alias("state"), _latest("id").alias("latest_id"),
+                       off_roster().alias("off_roster"))
 
 
 # What a building can be narrowed to: units never visited, and those to visit again (design section 6).
@@ -162,7 +173,7 @@ def building_units(building, show=None):
         query = query.where(state == NOT_VISITED)
     elif show == "not_reached":
         query = query.where(state.in_(("absent", "refused")))
-    return query.order_by(Unit.position, Unit.id)
+    return query.order_by(Unit.position, Unit.id)  # floor by floor, as a worker walks it
 
 
 def loose_units(community):
@@ -237,8 +248,9 @@ def building_progress(community):
               .bind(db).dicts())
     by_building = {row["building"]: row for row in counts}
     empty = dict.fromkeys(COUNTS, 0)
-    return [{"building": b, **{k: int(v) for k, v in by_building.get(b.id, empty).items() if k != "building"}}
-            for b in Building.select().where(Building.community == community).order_by(Building.name)]
+    found = [{"building": b, **{k: int(v) for k, v in by_building.get(b.id, empty).items() if k != "building"}}
+             for b in Building.select().where(Building.community == community).order_by(Building.name)]
+    return sorted(found, key=lambda row: not row["not_visited"])  # buildings with doors still to knock first
 
 
 def community_progress(community_codes):
