@@ -9,6 +9,7 @@ from flask_login import current_user
 from blueprints.guard import requires
 from domain.common.clock import today_local
 from domain.org.permissions import can, can_see_community, community_codes, picks_community, surveys_door_to_door
+from domain.reporting.tables import coverage_percent
 from domain.survey import form as survey_form, record_text, units
 from domain.survey.store import clean_record, survey_as_dict, surveys_in_scope
 from models import Building, Org, Survey
@@ -264,7 +265,8 @@ def today():
 @bp.get("/progress")
 @requires("survey")
 def progress():
-    return render_template("survey/progress.html", rows=units.community_progress(community_codes(current_user)))
+    return render_template("survey/progress.html", rows=units.community_progress(community_codes(current_user)),
+                           coverage_percent=coverage_percent)
 
 
 # --- records the phone could not send because the server holds another version (409) -----------------------

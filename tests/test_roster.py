@@ -260,3 +260,19 @@ def test_a_unit_found_at_the_door_is_清单外_until_the_street_adds_it_in_one_s
     actions.login("other_street")
     assert client.post("/roster/add", data={"unit": [str(found.unit_id)]}).status_code == 303  # not its own
     assert RosterSpan.select().count() == 2
+
+
+def test_the_home_pages_and_the_progress_page_show_the_roster_and_its_coverage(client, actions, world):
+    actions.login("street")
+    actions.post_json("/api/v1/roster", {"rows": [{"community": COMMUNITY, "address": "仙霞路1号"},
+                                                  {"community": COMMUNITY, "address": "仙霞路2号"}]})
+    assert "底数 2 · 覆盖率 0.0%" in client.get("/").get_data(as_text=True)  # a roster and no visits: 0%
+    with client.application.app_context():
+        store(world["surveyor"], address="仙霞路1号", outcome="surveyed", day=0)
+        db.close()
+    assert "底数 2 · 覆盖率 50.0%" in client.get("/").get_data(as_text=True)
+    progress = client.get("/survey/progress").get_data(as_text=True)
+    assert "<th class=\"num\">覆盖率（%）</th>" in progress and "<td class=\"num\">50.0</td>" in progress
+    actions.logout()
+    actions.login("district")
+    assert "底数 2 · 覆盖率 50.0%" in client.get("/").get_data(as_text=True)  # the street's row

@@ -3,12 +3,13 @@ street and per 街镇 for the district (issue 8, item 9). A few SQL aggregates, 
 from peewee import fn
 
 from domain.org.permissions import community_codes, scope, sees_whole_city, sees_whole_district
+from domain.reporting.tables import coverage_percent
 from domain.survey.units import community_progress
 from models import Org, Report
 
 # The steps of the 线索 queue that wait for a street or district office, in the order they are worked.
 WAITING = ("new", "checking", "confirmed")
-COUNTS = ("total", "surveyed", "not_reached", "not_visited")
+COUNTS = ("total", "surveyed", "not_reached", "not_visited", "roster", "roster_surveyed")
 
 
 def report_counts(user):
@@ -30,9 +31,9 @@ def progress(user):
     per_community = community_progress(community_codes(user))
     if not sees_whole_district(user):
         new = _new_reports_by(user, Report.community)
-        return [{"code": row["community"].code, "name": row["community"].name,
-                 **{k: row[k] for k in COUNTS}, "new_reports": new.get(row["community"].code, 0)}
-                for row in per_community]
+        return with_coverage([{"code": row["community"].code, "name": row["community"].name,
+                               **{k: row[k] for k in COUNTS}, "new_reports": new.get(row["community"].code, 0)}
+                              for row in per_community])
     city = sees_whole_city(user)
     new = _new_reports_by(user, Report.district if city else Report.street)
     places = Org.select().where(Org.kind == "district") if city else user.org.streets()
@@ -46,7 +47,14 @@ def progress(user):
         if place is not None:
             for key in COUNTS:
                 place[key] += row[key]
-    return list(rows.values())
+    return with_coverage(list(rows.values()))
+
+
+def with_coverage(rows):
+    """Each row with its 覆盖率 against the roster (design section 11)."""
+    for row in rows:
+        row["coverage"] = coverage_percent(row["roster_surveyed"], row["roster"])
+    return rows
 
 
 def unplaced_new_reports(user):

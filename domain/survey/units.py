@@ -262,7 +262,8 @@ def community_progress(community_codes):
         figures = kept.get(org.code) or dict.fromkeys(unit_state.FIGURES, 0)
         rows.append({"community": org, "total": figures["units"], "households": figures["household_units"],
                      "surveyed": figures["surveyed"], "not_reached": figures["not_reached"],
-                     "not_visited": figures["units"] - figures["visited"]})
+                     "not_visited": figures["units"] - figures["visited"],
+                     "roster": figures["roster"], "roster_surveyed": figures["roster_surveyed"]})
     return rows
 
 
