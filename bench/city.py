@@ -6,7 +6,7 @@
 
 Loads into the empty database given (PostgreSQL: COPY; SQLite: batched inserts) a city of `--units` units: 16
 districts, 216 街镇, 5,025 居委 (scaled down with `--districts`), one record a unit and a second one for a tenth of
-them, 10% trained and 2% suspect with their trainings and purchases (the institutions named are the district's own,
+them (and a roster holding 49 units in 50), 10% trained and 2% suspect with their trainings and purchases (the institutions named are the district's own,
 one in twenty one of 200 that work the whole city), a report per 2,000 units, a case referred per seven reports
 and some institutions referred; rebuilds the kept state from them (`flask rebuild-state`); serves the
 app with gunicorn as docs/deploy.md does (2 workers × 4 threads); then requests each page `--repeat` times (a
@@ -43,7 +43,7 @@ from domain.public import posters  # noqa: E402
 from domain.reporting.campaign import load_campaign_file  # noqa: E402
 from domain.survey import unit_state  # noqa: E402
 from models import (  # noqa: E402
-    Case, CaseEvent, Department, Referral, Report, ReportEvent, Survey, Training, Unit, User,
+    Case, CaseEvent, Department, Referral, Report, ReportEvent, RosterSpan, Survey, Training, Unit, User,
     bind_database, db, is_sqlite, now_local,
 )
 
@@ -56,6 +56,7 @@ CHUNK = 250_000  # units generated and written at a time
 HASH = "pbkdf2:sha256:1000"
 START = datetime.datetime(2023, 3, 13, 9, 0)  # the campaign's 专项整治 phase
 AS_OF, PAST = datetime.date(2023, 3, 31), datetime.date(2023, 3, 22)
+ROSTER_DAY = datetime.date(2023, 3, 12)
 
 
 def org_tree(districts):
@@ -150,6 +151,9 @@ def load(units, districts, rng):
                                           "door_to_door_fee impersonation" if suspect else ""))
                 survey_id += 1
         bulk(Unit, unit_rows, ["id", "community", "address", "address_key", "type", "created_at"])
+        # The streets' rosters (底数清单), imported the day before the campaign: all but one unit in fifty.
+        bulk(RosterSpan, [(row[0], row[1], ROSTER_DAY) for row in unit_rows if row[0] % 50],
+             ["unit", "community", "added_on"])
         bulk(Survey, survey_rows, ["id", "client_uuid", "unit", "community", "visited_at", "outcome", "unit_type",
                                    "trained", "suspect", "body_hash", "created_at", "updated_at"])
         bulk(Training, training_rows, ["survey", "position", "institution", "institution_key", "institution_phone",
@@ -273,6 +277,8 @@ def main():
         ("reports district", "/reports/", "district"),
         ("home district", "/", "district"),
         ("home city", "/", "city"),
+        ("coverage city", f"/api/v1/coverage?{as_of}", "city"),
+        ("coverage district past date", f"/api/v1/coverage?{past}", "district"),
     ]
     only = [part for part in args.only.split(",") if part]
     try:
