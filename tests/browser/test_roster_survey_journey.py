@@ -7,7 +7,10 @@ from playwright.sync_api import expect
 from domain.roster import imports
 from models import db
 from tests.browser.phone import overflow, shot, small_tap_targets
-from tests.conftest import COMMUNITY, PHONE, log_in
+from tests.browser.test_offline_browser import (  # noqa: F401 (server is a fixture)
+    cached_pages, eventually, go_offline, go_online, log_in as offline_log_in, server, wait_controlled, wait_pending,
+)
+from tests.conftest import COMMUNITY, PHONE, log_in, make_world
 
 pytestmark = pytest.mark.browser
 
@@ -44,6 +47,7 @@ def test_a_surveyor_records_from_the_roster_and_the_street_adds_what_was_off_it(
     expect(unit_row(page, "102室")).to_have_attribute("data-state", "absent")
     assert overflow(page) <= 0 and not small_tap_targets(page), small_tap_targets(page)
     shot(page, "roster-survey-2-building")
+    wait_pending(page, 0)  # both records reached the server
 
     page.goto(live_server.url + f"/survey/?community={COMMUNITY}")
     expect(page.get_by_role("link", name=BUILDING)).to_contain_text("未走访 1")
@@ -56,6 +60,7 @@ def test_a_surveyor_records_from_the_roster_and_the_street_adds_what_was_off_it(
     expect(shop).to_have_attribute("data-state", "surveyed")
     assert overflow(page) <= 0 and not small_tap_targets(page), small_tap_targets(page)
     shot(page, "roster-survey-3-off-roster")
+    wait_pending(page, 0)
     context.close()
 
     context = browser.new_context(**PHONE, locale="zh-CN")
@@ -77,4 +82,35 @@ def test_a_surveyor_records_from_the_roster_and_the_street_adds_what_was_off_it(
     expect(first.nth(7)).to_have_text("50.0")
     assert overflow(page) <= 0 and not small_tap_targets(page), small_tap_targets(page)
     shot(page, "roster-survey-4-street")
+    context.close()
+
+
+
+@pytest.fixture
+def rostered_offline(server):
+    with server.app.app_context():
+        users = make_world(server.app)
+        rows = [(n, COMMUNITY, "", f"{BUILDING}{room}", "", "", "") for n, room in enumerate(("101室", "102室", "201室"), 2)]
+        imports.apply(users["street"], imports.plan(users["street"], rows))
+        db.close()
+    return server
+
+
+def test_the_居委s_roster_travels_with_the_phone_into_a_stairwell(rostered_offline, browser):
+    # The 居委's page, opened once with signal, brings every building of its roster along (the service worker
+    # keeps them); in the stairwell a building opens and a one-tap record waits in the outbox.
+    server = rostered_offline
+    context = browser.new_context(**PHONE, locale="zh-CN")
+    page = context.new_page()
+    offline_log_in(page, server.url)
+    wait_controlled(page)
+    page.goto(server.url + f"/survey/?community={COMMUNITY}")
+    href = page.get_by_role("link", name=BUILDING).get_attribute("href")
+    eventually(lambda: href in set(cached_pages(page)), message="the roster's building was not kept for offline")
+    go_offline(page, server)
+    page.goto(server.url + href)
+    expect(page.locator("li.unit")).to_have_count(3)
+    page.locator("li.unit", has_text="101室").get_by_role("button", name="无人在家").click()
+    expect(page.locator("li.unit", has_text="101室").locator(".badge").first).to_contain_text("待同步")
+    go_online(page, server)
     context.close()
