@@ -12,7 +12,6 @@ changes), and coverage of the district as of the campaign's last day and a past 
 process's peak resident memory so far. It asserts nothing about time.
 """
 import argparse
-import datetime
 import json
 import os
 import resource
