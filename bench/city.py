@@ -129,7 +129,7 @@ def load(units, districts, rng):
     for first in range(0, units, CHUNK):
         unit_rows, survey_rows, training_rows = [], [], []
         for n in range(first, min(units, first + CHUNK)):
-            community = communities[n % len(communities)][0]
+            community = communities[(n // 40) % len(communities)][0]  # a lane of 40 units in one 居委
             address = f"测试路{n // 40 + 1}弄{n % 40 + 1}号"
             unit_rows.append((unit_id + n, community, address, address_key(address), "household", START))
             visits = [START + datetime.timedelta(minutes=rng.randrange(60 * 24 * 17))]
@@ -145,7 +145,7 @@ def load(units, districts, rng):
                                     visited_at, outcome, "household", trained, suspect, "bench", visited_at,
                                     visited_at))
                 if trained:
-                    name = institution_name(rng, communities[n % len(communities)][2], institutions)
+                    name = institution_name(rng, communities[(n // 40) % len(communities)][2], institutions)
                     training_rows.append((survey_id, 0, name, institution_key(name), "", "", "firefighter",
                                           "door_to_door", 20000 if suspect else 0, suspect,
                                           "door_to_door_fee impersonation" if suspect else ""))

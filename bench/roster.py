@@ -39,7 +39,7 @@ def roster_file(rows, communities):
     sheet.write_row(0, 0, ["长宁区实有房屋清单（2023年3月）"])
     sheet.write_row(1, 0, ["序号", "居委代码", "详细地址", "房屋类型", "单位名称", "楼号"])
     for n in range(rows):
-        community = communities[n % len(communities)][0]
+        community = communities[(n // 40) % len(communities)][0]  # as bench/city.py lays them out
         sheet.write_row(n + 2, 0, [n + 1, community, f"测试路{n // 40 + 1}弄{n % 40 + 1}号", "居民户", "",
                                    f"测试路{n // 40 + 1}弄"])
     book.close()
