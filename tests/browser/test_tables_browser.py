@@ -22,6 +22,6 @@ def test_street_office_picks_a_day(live_server, live_world, page):
     page.get_by_role("button", name="查看").click()
     page.wait_for_url(f"**as_of={D1}**")
     total = page.locator("table.figures tfoot tr")
-    assert total.locator("td").all_inner_texts() == ["4", "2", "2", "2", "4", "3", "1", "4", "2,698.00", "2", "0"]
+    assert total.locator("td").all_inner_texts() == ["4", "2", "2", "2", "4", "3", "1", "4", "2,698.00", "2", "0", "0", "0.0"]
     assert page.locator("svg.chart-bar").count() == 2
     assert not problems, problems
