@@ -265,8 +265,16 @@ def today():
 @bp.get("/progress")
 @requires("survey")
 def progress():
-    return render_template("survey/progress.html", rows=units.community_progress(community_codes(current_user)),
-                           coverage_percent=coverage_percent)
+    """Progress per 居委; for the district, per 街镇 first (a district's 300 居委 are too long a page for a phone),
+    and one street's 居委 with ?street=."""
+    codes = community_codes(current_user)
+    street = request.args.get("street", "")
+    if street:
+        codes = codes.where(Org.parent == street)
+    rows = units.community_progress(codes)
+    per_street = not street and len({row["community"].parent_id for row in rows}) > 1
+    return render_template("survey/progress.html", rows=units.by_street(rows) if per_street else rows,
+                           per_street=per_street, coverage_percent=coverage_percent)
 
 
 # --- records the phone could not send because the server holds another version (409) -----------------------

@@ -276,3 +276,14 @@ def test_the_home_pages_and_the_progress_page_show_the_roster_and_its_coverage(c
     actions.logout()
     actions.login("district")
     assert "底数 2 · 覆盖率 50.0%" in client.get("/").get_data(as_text=True)  # the street's row
+
+
+def test_the_districts_progress_page_is_per_street_then_one_streets_居委(client, actions, world):
+    actions.login("district")
+    page = client.get("/survey/progress").get_data(as_text=True)
+    assert "<th>街镇</th>" in page and f"/survey/progress?street={STREET}" in page and "华阳一居委" not in page
+    street = client.get(f"/survey/progress?street={STREET}").get_data(as_text=True)
+    assert "<th>居委</th>" in street and "华阳一居委" in street and "江苏路" not in street
+    actions.logout()
+    actions.login("street")
+    assert "华阳一居委" in client.get("/survey/progress").get_data(as_text=True)  # one street: its 居委 at once

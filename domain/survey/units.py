@@ -267,6 +267,19 @@ def community_progress(community_codes):
     return rows
 
 
+def by_street(rows):
+    """community_progress rows added up per 街镇, each row's `community` its street (an Org)."""
+    streets = {o.code: o for o in Org.select().where(Org.code.in_({row["community"].parent_id for row in rows}))}
+    found = {}
+    for row in rows:
+        code = row["community"].parent_id
+        total = found.setdefault(code, {"community": streets[code], **{k: 0 for k in row if k != "community"}})
+        for key, value in row.items():
+            if key != "community":
+                total[key] += value
+    return [found[code] for code in sorted(found)]
+
+
 def institution_suggestions(community, limit=50):
     """Institution names this 居委 has already recorded, most mentioned first, for a <datalist>."""
     return [row.institution for row in (
