@@ -305,11 +305,25 @@ def lock(*unit_ids):
         list(Unit.select(Unit.id).where(Unit.id.in_(sorted(unit_ids))).order_by(Unit.id).for_update())
 
 
+_UNIT = -7_402_311  # stands for the unit's id in the statement of one unit's steps, built once
+_STEPS_SQL = {}
+
+
+def _unit_steps(unit_id):
+    """The rows of `_steps([unit_id], spans=True)`, from a statement built once per kind of database: peewee takes
+    longer to build that statement than the database takes to run it, and every record asks it."""
+    kind = type(db.obj)
+    if kind not in _STEPS_SQL:
+        _STEPS_SQL[kind] = _steps([_UNIT], spans=True).sql()
+    sql, params = _STEPS_SQL[kind]
+    return db.execute_sql(sql, [unit_id if p == _UNIT else p for p in params]).fetchall()
+
+
 def record_added(unit, survey, unit_is_new=False):
     """After a new record of `unit` is written (in the same transaction, the unit locked first): add what it
     changes. One read: the unit's timeline before is its timeline now without that record. Returns whether any
     record of the unit names an institution (its mentions then need keeping too)."""
-    steps = list(_steps([unit.id], spans=True).tuples())
+    steps = _unit_steps(unit.id)
     _add({} if unit_is_new else fold(steps, without=survey.id), fold(steps))
     return any(step[5] for step in steps)
 
