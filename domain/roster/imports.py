@@ -78,7 +78,7 @@ class Plan:
                 "retired": len(self.retired), "errors": [e.as_dict() for e in self.errors]}
 
 
-@dataclass
+@dataclass(slots=True)  # a district's roster holds 300,000
 class Entry:
     row: int
     community: str
@@ -165,11 +165,9 @@ def plan(user, rows):
                 .join(Building, JOIN.LEFT_OUTER, on=(Unit.building == Building.id))
                 .where(Unit.community.in_(chunk)).tuples()):
             units[(community, key)] = (unit_id, unit_type, name, building or "")
-        for span_id, unit_id, added_on, address in (
-                RosterSpan.select(RosterSpan.id, RosterSpan.unit, RosterSpan.added_on, Unit.address)
-                .join(Unit, on=(RosterSpan.unit == Unit.id))
-                .where(RosterSpan.community.in_(chunk) & RosterSpan.retired_on.is_null()).tuples()):
-            on_roster[unit_id] = (span_id, added_on, address)
+        for span_id, unit_id in (RosterSpan.select(RosterSpan.id, RosterSpan.unit)
+                                 .where(RosterSpan.community.in_(chunk) & RosterSpan.retired_on.is_null()).tuples()):
+            on_roster[unit_id] = span_id
     kept = set()
     for entry in entries:
         unit = units.get((entry.community, entry.key))
@@ -185,9 +183,21 @@ def plan(user, rows):
         else:
             result.changed.append(entry)
         kept.add(entry.unit)
-    result.retired = [(span_id, unit_id, added_on, address)
-                      for unit_id, (span_id, added_on, address) in sorted(on_roster.items()) if unit_id not in kept]
+    result.retired = _described([(span_id, unit_id) for unit_id, span_id in sorted(on_roster.items())
+                                 if unit_id not in kept])
     return result
+
+
+def _described(retired):
+    """(span id, unit id, added_on, address) of the spans to retire (read for these alone: few, as a rule)."""
+    found = {}
+    for start in range(0, len(retired), BATCH):
+        chunk = [span_id for span_id, _ in retired[start:start + BATCH]]
+        for span_id, unit_id, added_on, address in (
+                RosterSpan.select(RosterSpan.id, RosterSpan.unit, RosterSpan.added_on, Unit.address)
+                .join(Unit, on=(RosterSpan.unit == Unit.id)).where(RosterSpan.id.in_(chunk)).tuples()):
+            found[span_id] = (span_id, unit_id, added_on, address)
+    return [found[span_id] for span_id, _ in retired]
 
 
 def apply(user, planned, today=None):
