@@ -163,10 +163,11 @@ def plan(user, rows):
         for unit_id, community, key, unit_type, name, building in (
                 Unit.select(Unit.id, Unit.community, Unit.address_key, Unit.type, Unit.name, Building.name)
                 .join(Building, JOIN.LEFT_OUTER, on=(Unit.building == Building.id))
-                .where(Unit.community.in_(chunk)).tuples()):
+                .where(Unit.community.in_(chunk)).tuples().iterator()):  # iterator: peewee keeps no copy of every row
             units[(community, key)] = (unit_id, unit_type, name, building or "")
         for span_id, unit_id in (RosterSpan.select(RosterSpan.id, RosterSpan.unit)
-                                 .where(RosterSpan.community.in_(chunk) & RosterSpan.retired_on.is_null()).tuples()):
+                                 .where(RosterSpan.community.in_(chunk) & RosterSpan.retired_on.is_null())
+                                 .tuples().iterator()):
             on_roster[unit_id] = span_id
     kept = set()
     for entry in entries:
