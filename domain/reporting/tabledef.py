@@ -306,11 +306,12 @@ def compute(table, as_of, scope):
             continue
         distinct = any(s.distinct for s in column.sources)
         empty = dict if distinct else int
+        field = column.field  # a city's table adds hundreds of thousands of contributions: no lookups in the loop
         for row in rows:
-            row.figures[column.field] = empty()
+            row.figures[field] = empty()
         for detail in details:
-            detail.figures[column.field] = empty()
-        total[column.field] = empty()
+            detail.figures[field] = empty()
+        total[field] = empty()
         for source in column.sources:
             for row_key, detail_key, value in source.collect(ctx, column):
                 if lifts is not None:  # a district's row adds to its city row; it is a detail row of the city's
@@ -319,15 +320,17 @@ def compute(table, as_of, scope):
                 row = by_row.get(row_key)
                 if row is None:
                     continue  # outside the table's scope
-                targets = [row.figures, total]
                 detail = by_detail.get((row_key, detail_key))
-                if detail is not None:
-                    targets.append(detail.figures)
-                for figures in targets:
-                    if distinct:
-                        figures[column.field].update(value)
-                    else:
-                        figures[column.field] += value
+                if distinct:
+                    row.figures[field].update(value)
+                    total[field].update(value)
+                    if detail is not None:
+                        detail.figures[field].update(value)
+                else:
+                    row.figures[field] += value
+                    total[field] += value
+                    if detail is not None:
+                        detail.figures[field] += value
         if distinct:
             for figures in [r.figures for r in rows] + [d.figures for d in details] + [total]:
                 figures[column.field] = sum(figures[column.field].values())

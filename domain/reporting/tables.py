@@ -140,9 +140,13 @@ class Institutions(Source):
 
     def collect(self, ctx, column):
         street_of = _street_of(ctx)
-        return [(street_of[m.community], m.community, {group.key: 1}) for group in _groups(ctx)
-                if group.is_institution for m in group.mentions
-                if m.kind == "training" and m.suspect and m.community in street_of]
+        found = []
+        for group in _groups(ctx):
+            if group.is_institution:
+                one = {group.key: 1}  # shared by the group's mentions: the engine only reads it
+                found += [(street_of[m.community], m.community, one) for m in group.mentions
+                          if m.kind == "training" and m.suspect and m.community in street_of]
+        return found
 
 
 class ReferredCases(Source):
