@@ -49,6 +49,7 @@ def _code_or_name(community):
     return (community, "") if community.isdigit() else ("", community)
 TYPE_OF_LABEL = {label: code for code, label in UNIT_TYPES.items()}
 BATCH = 500  # rows a statement (SQLite takes at most 32,766 values a statement)
+COMMUNITIES_AT_ONCE = 20  # 居委 whose units a plan holds at once (a 居委 has about a thousand)
 
 
 @dataclass
@@ -157,9 +158,14 @@ def plan(user, rows):
     result = Plan(communities=sorted({e.community for e in entries}), errors=errors)
     if not result.communities:
         return result
-    units, on_roster = {}, {}
-    for start in range(0, len(result.communities), BATCH):
-        chunk = result.communities[start:start + BATCH]
+    by_community = {}
+    for entry in entries:
+        by_community.setdefault(entry.community, []).append(entry)
+    retired = []
+    # A few 居委 at a time, so that a district's 300,000 units are never all in memory at once.
+    for start in range(0, len(result.communities), COMMUNITIES_AT_ONCE):
+        chunk = result.communities[start:start + COMMUNITIES_AT_ONCE]
+        units, on_roster = {}, {}
         for unit_id, community, key, unit_type, name, building in (
                 Unit.select(Unit.id, Unit.community, Unit.address_key, Unit.type, Unit.name, Building.name)
                 .join(Building, JOIN.LEFT_OUTER, on=(Unit.building == Building.id))
@@ -169,23 +175,22 @@ def plan(user, rows):
                                  .where(RosterSpan.community.in_(chunk) & RosterSpan.retired_on.is_null())
                                  .tuples().iterator()):
             on_roster[unit_id] = span_id
-    kept = set()
-    for entry in entries:
-        unit = units.get((entry.community, entry.key))
-        if unit is None:
-            result.added.append(entry)
-            continue
-        entry.unit = unit[0]
-        same = unit[1:] == (entry.type, entry.name, entry.building)
-        if entry.unit not in on_roster:
-            result.added.append(entry)
-        elif same:
-            result.unchanged += 1
-        else:
-            result.changed.append(entry)
-        kept.add(entry.unit)
-    result.retired = _described([(span_id, unit_id) for unit_id, span_id in sorted(on_roster.items())
-                                 if unit_id not in kept])
+        kept = set()
+        for entry in (e for community in chunk for e in by_community[community]):
+            unit = units.get((entry.community, entry.key))
+            if unit is None:
+                result.added.append(entry)
+                continue
+            entry.unit = unit[0]
+            if entry.unit not in on_roster:
+                result.added.append(entry)
+            elif unit[1:] == (entry.type, entry.name, entry.building):
+                result.unchanged += 1
+            else:
+                result.changed.append(entry)
+            kept.add(entry.unit)
+        retired += [(span_id, unit_id) for unit_id, span_id in sorted(on_roster.items()) if unit_id not in kept]
+    result.retired = _described(retired)
     return result
 
 
