@@ -221,12 +221,12 @@ def apply(user, planned, today=None):
         known = [e for e in planned.added if e.unit is not None] + planned.changed
         new = [e for e in planned.added if e.unit is None]
         _many("INSERT INTO unit (community_id, address, address_key, type, name, building_id, position, created_at) "
-              "VALUES ({})", [(e.community, e.address, e.key, e.type, e.name, buildings.get((e.community, e.building)),
-                               0, created) for e in new])
+              "VALUES ({})", 8, ((e.community, e.address, e.key, e.type, e.name,
+                                  buildings.get((e.community, e.building)), 0, created) for e in new))
         _ids_of(new)
         # Units already known take the roster's type, name and building.
-        _many("UPDATE unit SET type = {}, name = {}, building_id = {} WHERE id = {}",
-              [(e.type, e.name, buildings.get((e.community, e.building)), e.unit) for e in known])
+        _many("UPDATE unit SET type = {}, name = {}, building_id = {} WHERE id = {}", 4,
+              ((e.type, e.name, buildings.get((e.community, e.building)), e.unit) for e in known))
         _add_spans(planned.added, today)
         _retire(planned.retired, today)
         unit_state.rebuild(planned.communities)
@@ -238,13 +238,12 @@ def apply(user, planned, today=None):
     return figures
 
 
-def _many(statement, rows):
-    """Run one statement for each of many rows through the driver's executemany: a district's roster is 300,000
-    rows, and building each statement in Python would take most of a minute. `{}` stands for the parameters."""
-    if not rows:
-        return
-    marks = ", ".join([db.param] * len(rows[0]))
-    sql = statement.format(marks) if "VALUES" in statement else statement.format(*[db.param] * len(rows[0]))
+def _many(statement, width, rows):
+    """Run one statement for each of many rows (an iterable of `width` values each) through the driver's
+    executemany: a district's roster is 300,000 rows, and building each statement in Python would take most of a
+    minute. `{}` stands for the parameters (all of them after VALUES, else one each)."""
+    marks = [db.param] * width
+    sql = statement.format(", ".join(marks)) if "VALUES" in statement else statement.format(*marks)
     cursor = db.cursor()
     try:
         cursor.executemany(sql, rows)
@@ -293,8 +292,8 @@ def _add_spans(entries, today):
         if today_spans:
             RosterSpan.update(retired_on=None).where(RosterSpan.id.in_([s for s, _ in today_spans])).execute()
             reopened.update(u for _, u in today_spans)
-    _many("INSERT INTO roster_span (unit_id, community_id, added_on) VALUES ({})",
-          [(e.unit, e.community, today) for e in entries if e.unit not in reopened])
+    _many("INSERT INTO roster_span (unit_id, community_id, added_on) VALUES ({})", 3,
+          ((e.unit, e.community, today) for e in entries if e.unit not in reopened))
 
 
 def _retire(retired, today):
