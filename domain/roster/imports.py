@@ -229,7 +229,8 @@ def apply(user, planned, today=None):
               ((e.type, e.name, buildings.get((e.community, e.building)), e.unit) for e in known))
         _add_spans(planned.added, today)
         _retire(planned.retired, today)
-        unit_state.rebuild(planned.communities)
+        for start in range(0, len(planned.communities), COMMUNITIES_AT_ONCE):  # SQLite's memory: a few 居委 a query
+            unit_state.rebuild(planned.communities[start:start + COMMUNITIES_AT_ONCE])
         figures = planned.figures()
         audit(user, "import_roster", Org.get_by_id(planned.communities[0]) if user is None or not user.org_id
               else user.org,
