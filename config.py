@@ -38,6 +38,10 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _flag("COOKIE_SECURE")
     PERMANENT_SESSION_LIFETIME = int(os.environ.get("SESSION_HOURS", "12")) * 3600
+    # The cookie is written only when the session changes (the server-side session ends a working day after the
+    # login whatever the cookie says): a request answered while a form was being sent must not write back a
+    # session without that form's flashed message.
+    SESSION_REFRESH_EACH_REQUEST = False
     REMEMBER_COOKIE_DURATION = 12 * 3600
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_HTTPONLY = True

@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import render_template, request
+from flask import get_flashed_messages, render_template, request
 
 from domain.casework import cases as case_words
 from domain.common import codes
@@ -15,6 +15,17 @@ from models import LEAD_SOURCES, REFERRAL_STATUSES, ROLE_LABELS
 def is_htmx():
     # A history restore asks for the whole page even though htmx sends the request.
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
+
+
+def is_background():
+    """A page the service worker fetches on its own to keep for offline use (static/sw.js sends the header)."""
+    return request.headers.get("X-Paimo-Background") == "1"
+
+
+def page_messages():
+    """The flashed messages this page shows. A page fetched in the background neither shows nor consumes them:
+    the worker precaching pages just after a form was sent would take the message the person is waiting for."""
+    return [] if is_background() else get_flashed_messages()
 
 
 def render(page, fragment, status=200, **context):
@@ -72,6 +83,6 @@ def register_template_helpers(app):
         picks_community=picks_community, CASE_STATUSES=case_words.STATUSES, CASE_KINDS=case_words.KINDS,
         CASE_ACTIONS=case_words.ACTIONS, REFERRAL_STATUSES=REFERRAL_STATUSES, LEAD_SOURCES=LEAD_SOURCES,
         INSTITUTION_NATURES=codes.INSTITUTION_NATURES, important_count=case_words.important_count,
-        mask_contact=privacy.mask_contact, mask_address=privacy.mask_address,
+        mask_contact=privacy.mask_contact, mask_address=privacy.mask_address, page_messages=page_messages,
     )
     app.jinja_env.filters["yuan"] = yuan

@@ -12,6 +12,9 @@
 var CONFIG = self.PAIMO || { version: "dev", shell: [], pages: [], offline: "/offline" };
 var STATIC_CACHE = "paimo-static-" + CONFIG.version;
 var PAGES_CACHE = "paimo-pages";
+// Pages fetched on the worker's own account say so: the server then leaves the session's flashed messages
+// for the page the person is looking at (templating.page_messages).
+var BACKGROUND = { credentials: "same-origin", redirect: "manual", headers: { "X-Paimo-Background": "1" } };
 var NETWORK_TIMEOUT_MS = 6000; // a weak signal in a stairwell: serve the cached copy rather than wait
 var MAX_PREFETCH = 200;
 
@@ -33,7 +36,7 @@ function precachePages() {
   // Pages behind the login: fetched with the cookie, kept only when they are the real page (not the login).
   return caches.open(PAGES_CACHE).then(function (cache) {
     return Promise.all(CONFIG.pages.map(function (url) {
-      return fetch(url, { credentials: "same-origin", redirect: "manual" }).then(function (response) {
+      return fetch(url, BACKGROUND).then(function (response) {
         if (cacheablePage(response)) return cache.put(url, response);
       }).catch(function () {});
     }));
@@ -89,7 +92,7 @@ function prefetch(urls) {
         if (stopped) return;
         return cache.match(url).then(function (hit) {
           if (hit) return;
-          return fetch(url, { credentials: "same-origin", redirect: "manual" }).then(function (response) {
+          return fetch(url, BACKGROUND).then(function (response) {
             if (response.type === "opaqueredirect") stopped = true;
             else if (cacheablePage(response)) return cache.put(url, response);
           }, function () { stopped = true; });

@@ -109,3 +109,17 @@ def test_api_confirmation_carries_what_the_outbox_checks(client, world, actions)
     assert first.is_json and again.is_json
     assert first.json["client_uuid"] == again.json["client_uuid"] == body["client_uuid"]
     assert first.json["id"] == again.json["id"]
+
+
+def test_a_page_the_worker_fetches_in_the_background_leaves_the_flashed_message_for_the_person(world, actions):
+    # The worker precaches pages right after a log-in; a form sent meanwhile must still show its message.
+    client = actions.client
+    actions.login("street")
+    assert client.get("/roster/").status_code == 200  # as after the log-in: the session holds its CSRF token
+    assert client.post("/roster/add", data={}).status_code == 303
+    background = client.get("/survey/", headers={"X-Paimo-Background": "1"})
+    assert background.status_code == 200 and "没有选中清单外单位" not in background.get_data(as_text=True)
+    assert "Set-Cookie" not in background.headers  # nothing of the session is written back by it
+    assert "没有选中清单外单位" in client.get("/roster/").get_data(as_text=True)
+    # A page that changes nothing in the session writes no cookie: a slow answer cannot undo a flash set meanwhile.
+    assert "Set-Cookie" not in client.get("/roster/").headers
