@@ -71,6 +71,7 @@ def main():
     planned = imports.plan(district, files.read_roster(data, max_rows=ARGS.rows).rows)
     step("preview", began, **{k: v for k, v in planned.figures().items() if k != "errors"}, errors=len(planned.errors))
     for name in ("import", "import again"):
+        planned = None  # as in the app: the preview's plan is gone when the import is confirmed
         began = time.perf_counter()
         planned = imports.plan(district, files.read_roster(data, max_rows=ARGS.rows).rows)
         figures = imports.apply(district, planned)

@@ -142,6 +142,7 @@ def _checked(user, rows):
             row_errors.append(RowError(row, "building", "楼栋太长（最多 100 个字）"))
         if not row_errors:
             key = address_key(address)
+            key = address if key == address else key  # one string, not two, for an address already in its key form
             seen = first_row.setdefault((org.code, key), row)
             if seen != row:
                 row_errors.append(RowError(row, "address", f"与第 {seen} 行是同一个单位（同一居委、同一地址）"))
