@@ -168,9 +168,12 @@ def match(found, decisions=None):
     """Give each mention its institution key (the smallest identifier of its group, domain.casework.matching);
     returns the mentions."""
     decisions = list(InstitutionDecision.select()) if decisions is None else decisions
-    keys = match_groups([(index, m.key, m.phone, m.anchor) for index, m in enumerate(found)], decisions)
-    for index, mention in enumerate(found):
-        mention.group = keys[index]
+    # A group depends on a mention's name key and phone alone: match each pair once (a city's 200,000 mentions
+    # name a few thousand institutions), and give a mention without either its own anchor.
+    pairs = {(m.key, m.phone) for m in found if m.key or m.phone}
+    keys = match_groups([(pair, pair[0], pair[1], None) for pair in pairs], decisions)
+    for mention in found:
+        mention.group = keys[(mention.key, mention.phone)] if mention.key or mention.phone else mention.anchor
     return found
 
 
@@ -393,10 +396,14 @@ def groups(as_of, place=None, with_products=True):
     anchors = {state.anchor for state in states}
     group_of = {}  # the group of each case anchor: an identifier of one of its mentions, or a mention's own
     own_kinds = {anchor[0] for anchor in anchors if anchor[:2] not in ("n:", "p:")}  # t, r or l: a mention's own
+    # Membership by the bare name key and phone: no identifier strings built for each of a city's mentions.
+    name_anchors = {anchor[2:] for anchor in anchors if anchor[:2] == "n:"}
+    phone_anchors = {anchor[2:] for anchor in anchors if anchor[:2] == "p:"}
     for mention in linked:
-        for item in mention.identifiers:
-            if item in anchors:
-                group_of[item] = mention.group
+        if mention.key and mention.key in name_anchors:
+            group_of[f"n:{mention.key}"] = mention.group
+        if mention.phone and mention.phone in phone_anchors:
+            group_of[f"p:{mention.phone}"] = mention.group
         if mention.kind[0] in own_kinds and mention.anchor in anchors:
             group_of[mention.anchor] = mention.group
     for state in states:

@@ -140,13 +140,14 @@ class Institutions(Source):
 
     def collect(self, ctx, column):
         street_of = _street_of(ctx)
-        found = []
+        # One contribution a 居委 (the institutions of its mentions), not one a mention: a city has 200,000.
+        per_community = {}
         for group in _groups(ctx):
             if group.is_institution:
-                one = {group.key: 1}  # shared by the group's mentions: the engine only reads it
-                found += [(street_of[m.community], m.community, one) for m in group.mentions
-                          if m.kind == "training" and m.suspect and m.community in street_of]
-        return found
+                for m in group.mentions:
+                    if m.kind == "training" and m.suspect and m.community in street_of:
+                        per_community.setdefault(m.community, {})[group.key] = 1
+        return [(street_of[community], community, keys) for community, keys in per_community.items()]
 
 
 class ReferredCases(Source):
@@ -157,8 +158,14 @@ class ReferredCases(Source):
 
     def collect(self, ctx, column):
         street_of = _street_of(ctx)
-        return [(m.street, m.community if m.community in street_of else None, {group.key: 1})
-                for group in _groups(ctx) if group.referrals for m in group.mentions if m.street]
+        per_place = {}  # one contribution a place, as for Institutions
+        for group in _groups(ctx):
+            if group.referrals:
+                for m in group.mentions:
+                    if m.street:
+                        place = (m.street, m.community if m.community in street_of else None)
+                        per_place.setdefault(place, {})[group.key] = 1
+        return [(street, community, keys) for (street, community), keys in per_place.items()]
 
 
 # --- reports and referrals ------------------------------------------------------------------------------
