@@ -74,6 +74,31 @@ def test_simultaneous_sends_store_one_record(surveyor, app, world):
     assert Survey.select().where(Survey.client_uuid == body["client_uuid"]).count() == 1
 
 
+def test_eight_records_of_one_new_address_at_once_lay_out_one_unit_and_keep_exact_figures(surveyor, app, world):
+    """Eight surveyors record the same new address at the same moment: the first lays the unit out, the others
+    wait for it and record on it; the kept figures equal their recomputation."""
+    from domain.survey import unit_state
+
+    barrier = threading.Barrier(8)
+    replies = []
+
+    def send():
+        client = app.test_client()
+        client.post("/login", data={"username": "surveyor", "password": "correct-horse-1"})
+        barrier.wait()
+        replies.append(client.post("/api/v1/surveys", json=negative_body(address="同时路8号")).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert replies == [201] * 8
+    assert Unit.select().where(Unit.address_key == "同时路8号").count() == 1
+    assert Survey.select().join(Unit).where(Unit.address_key == "同时路8号").count() == 8
+    assert unit_state.differences() == []
+
+
 def test_two_spellings_of_one_address_are_one_unit(surveyor, actions):
     actions.post_survey(negative_body(address="长宁路100号", outcome="absent"))
     actions.post_survey(negative_body(address="长宁路 １００ 号"))

@@ -18,7 +18,7 @@ from domain.casework import mentions
 from domain.survey import flags as red_flags, unit_state
 from domain.survey.latest import latest_record_of
 from domain.survey.record import SURVEY_RECORD, parse_record, record_fingerprint
-from models import ApprovedInstitution, Org, Purchase, Survey, SurveyCorrection, Training, Unit, audit, db
+from models import ApprovedInstitution, Org, Purchase, Survey, SurveyCorrection, Training, Unit, audit, db, is_sqlite
 
 
 class ScopeError(Exception):
@@ -129,15 +129,26 @@ def community_for(user, code):
     return community
 
 
-def find_unit(community, unit):
-    """The unit at this address of the 居委, or None when nobody laid it out yet."""
-    return Unit.get_or_none((Unit.community == community) & (Unit.address_key == address_key(unit["address"])))
+def find_unit(community, unit, for_update=False):
+    """The unit at this address of the 居委, or None when nobody laid it out yet; `for_update`: locked until the
+    transaction ends (PostgreSQL; domain.survey.unit_state.lock)."""
+    query = Unit.select().where((Unit.community == community) & (Unit.address_key == address_key(unit["address"])))
+    return (query.for_update() if for_update else query).first()
 
 
 def add_unit(community, unit):
     """Add the unit at this address of the 居委: (unit, True); or (unit, False) for the one a simultaneous record
-    just added."""
+    just added (on PostgreSQL, locked)."""
     key = address_key(unit["address"])
+    if not is_sqlite():
+        # One statement, not a savepoint around an insert: a record that lays out a unit is a round trip shorter.
+        # A simultaneous insert of the same address makes this one wait, then insert nothing.
+        fields = dict(community=community, address=unit["address"], address_key=key, type=unit["type"],
+                      name=unit["name"] or "", created_at=now_local())
+        inserted = list(Unit.insert(**fields).on_conflict_ignore().returning(Unit.id).tuples().execute())
+        if inserted:
+            return Unit(id=inserted[0][0], position=0, building=None, **fields), True
+        return find_unit(community, unit, for_update=True), False
     try:
         with db.atomic():
             return Unit.create(community=community, address=unit["address"], address_key=key,
@@ -199,11 +210,10 @@ def store_record(user, record):
     if existing is None:
         community = community_for(user, record["community"])
         flags_per_training = record_flags(record)
-        unit = find_unit(community, record["unit"])
+        unit = find_unit(community, record["unit"]) if is_sqlite() else None  # SQLite: read before the write lock
         try:
             with db.atomic():
-                unit, unit_is_new = (unit, False) if unit else add_unit(community, record["unit"])
-                unit_state.lock(unit.id)
+                unit, unit_is_new = _locked_unit(community, record["unit"], unit)
                 survey = Survey.create(client_uuid=record["client_uuid"], surveyor=user, body_hash=fingerprint,
                                        **_survey_fields(record, community, unit, flags_per_training))
                 _write_details(survey, record, flags_per_training)
@@ -220,6 +230,16 @@ def store_record(user, record):
     if existing.body_hash != fingerprint and not _corrected_to(existing, fingerprint):
         raise Conflict(existing)
     return existing, False
+
+
+def _locked_unit(community, unit, found=None):
+    """(the record's unit, whether the record lays it out), the unit locked until the transaction ends
+    (domain.survey.unit_state.lock). PostgreSQL: the look-up takes the lock, a new unit is locked by its insert.
+    SQLite: `found` was looked up before the transaction, which holds the one write lock already."""
+    if is_sqlite():
+        return (found, False) if found else add_unit(community, unit)
+    found = find_unit(community, unit, for_update=True)
+    return (found, False) if found else add_unit(community, unit)
 
 
 def _stored(client_uuid):
