@@ -33,14 +33,15 @@ local DETAILS = [==[
   "training": 0, "ccc_mark": false, "id_label": null, "sample_available": true}]]==]
 
 local function survey_body()
-  -- 500 addresses per thread: a record often finds its unit laid out already, sometimes adds it.
+  -- 500 addresses per thread and run: a record often finds its unit laid out already, sometimes adds it. A run
+  -- of its own addresses: a database timed again does not pile the earlier runs' records onto the same units.
   local uuid = string.format("%s-%04x-4000-8000-%012x", run, thread_id, sent)
   local unit, rest
   if record == "detailed" then
-    unit = string.format('{"type": "shop", "address": "压测路%d号", "name": "某某便利店"}', sent % 500)
+    unit = string.format('{"type": "shop", "address": "压测路%s-%d号", "name": "某某便利店"}', run, sent % 500)
     rest = DETAILS
   else
-    unit = string.format('{"type": "household", "address": "压测路%d弄%d号"}', thread_id, sent % 500)
+    unit = string.format('{"type": "household", "address": "压测路%s-%d弄%d号"}', run, thread_id, sent % 500)
     rest = '"trainings": [], "purchases": []'
   end
   return string.format('{"client_uuid": "%s", "community": "%s", "unit": %s, "visited_at": "%s", '
