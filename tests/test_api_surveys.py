@@ -51,24 +51,29 @@ def test_same_uuid_with_another_body_is_a_conflict_not_an_overwrite(surveyor, ac
     assert Survey.get_by_id(stored["id"]).note == ""
 
 
-def test_simultaneous_sends_store_one_record(surveyor, app, world):
-    """Eight devices (or retries) send the same record at the same moment: one row, same id for all."""
-    body = survey_body()
-    barrier = threading.Barrier(8)
+def send_at_once(app, bodies):
+    """Send each body from a client of its own, logged in as the surveyor, all at the same moment: the replies."""
+    barrier = threading.Barrier(len(bodies))
     replies = []
 
-    def send():
+    def send(body):
         client = app.test_client()
         client.post("/login", data={"username": "surveyor", "password": "correct-horse-1"})
         barrier.wait()
-        reply = client.post("/api/v1/surveys", json=body)
-        replies.append((reply.status_code, reply.get_json()["id"]))
+        replies.append(client.post("/api/v1/surveys", json=body))
 
-    threads = [threading.Thread(target=send) for _ in range(8)]
+    threads = [threading.Thread(target=send, args=(body,)) for body in bodies]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(30)
+    return replies
+
+
+def test_simultaneous_sends_store_one_record(surveyor, app, world):
+    """Eight devices (or retries) send the same record at the same moment: one row, same id for all."""
+    body = survey_body()
+    replies = [(reply.status_code, reply.get_json()["id"]) for reply in send_at_once(app, [body] * 8)]
     assert sorted(code for code, _ in replies) == [200] * 7 + [201]
     assert len({record_id for _, record_id in replies}) == 1
     assert Survey.select().where(Survey.client_uuid == body["client_uuid"]).count() == 1
@@ -79,21 +84,8 @@ def test_eight_records_of_one_new_address_at_once_lay_out_one_unit_and_keep_exac
     wait for it and record on it; the kept figures equal their recomputation."""
     from domain.survey import unit_state
 
-    barrier = threading.Barrier(8)
-    replies = []
-
-    def send():
-        client = app.test_client()
-        client.post("/login", data={"username": "surveyor", "password": "correct-horse-1"})
-        barrier.wait()
-        replies.append(client.post("/api/v1/surveys", json=negative_body(address="同时路8号")).status_code)
-
-    threads = [threading.Thread(target=send) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert replies == [201] * 8
+    replies = send_at_once(app, [negative_body(address="同时路8号") for _ in range(8)])
+    assert [reply.status_code for reply in replies] == [201] * 8
     assert Unit.select().where(Unit.address_key == "同时路8号").count() == 1
     assert Survey.select().join(Unit).where(Unit.address_key == "同时路8号").count() == 8
     assert unit_state.differences() == []
