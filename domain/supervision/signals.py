@@ -63,8 +63,7 @@ def bursts(records, thresholds=Thresholds()):
     """`burst`: at least N records visited within M minutes. Each window of N or more records from one record's
     visit to M minutes later is a burst; windows that share a record are one signal covering their union."""
     window = datetime.timedelta(minutes=thresholds.burst_minutes)
-    found, current, end = [], None, 0
-    last = 0
+    found, current, end, last = [], None, 0, 0
     for first in range(len(records)):
         last = max(last, first)
         while last + 1 < len(records) and records[last + 1].visited_at - records[first].visited_at <= window:

@@ -236,9 +236,8 @@ def _locked_unit(community, unit, found=None):
     """(the record's unit, whether the record lays it out), the unit locked until the transaction ends
     (domain.survey.unit_state.lock). PostgreSQL: the look-up takes the lock, a new unit is locked by its insert.
     SQLite: `found` was looked up before the transaction, which holds the one write lock already."""
-    if is_sqlite():
-        return (found, False) if found else add_unit(community, unit)
-    found = find_unit(community, unit, for_update=True)
+    if not is_sqlite():
+        found = find_unit(community, unit, for_update=True)
     return (found, False) if found else add_unit(community, unit)
 
 

@@ -310,11 +310,9 @@ def _upsert_sql():
                                       for name in FIGURES}))
         sql, params = query.sql()
         order = [marks["community"], marks["day"], *(marks[name] for name in FIGURES)]
-        # The parameters must come in the order `_add` passes them: check it, once.
-        assert [p if not isinstance(p, str) or p == _COMMUNITY else None for p in params] == order, params
+        assert list(params) == order, params  # in the order `_add` passes them: checked once
         _UPSERT_SQL[kind] = sql
     return _UPSERT_SQL[kind]
-
 
 
 def lock(*unit_ids):
