@@ -127,8 +127,12 @@ def _register_blueprints(app):
         health,
         leads,
         main,
+        orders,
         posters,
         pwa,
+        quality,
+        ranking,
+        rechecks,
         report,
         reports,
         roster,
@@ -138,7 +142,7 @@ def _register_blueprints(app):
     )
 
     for module in (auth, main, survey, api, posters, report, reports, cases, leads, check, tables, entries, submissions,
-                   roster, audit, pwa, health):
+                   roster, quality, rechecks, ranking, orders, audit, pwa, health):
         app.register_blueprint(module.bp)
 
 

@@ -107,6 +107,7 @@ class Org(BaseModel):
     kind = CharField(max_length=16)
     parent = ForeignKeyField("self", null=True, backref="children",
                              on_delete="RESTRICT")
+    mailbox = CharField(max_length=254, default="")  # where 督办 orders to it are mailed (none: no mail)
 
     def communities(self):
         """The 居委 under this org (itself when it is one)."""
@@ -153,6 +154,7 @@ class Department(BaseModel):
     name = CharField(max_length=100)
     plan = CharField(max_length=16, default="")
     district = ForeignKeyField(Org, null=True, on_delete="RESTRICT")
+    mailbox = CharField(max_length=254, default="")  # where 督办 orders to it are mailed (none: no mail)
 
 
 # --- People ------------------------------------------------------------------------------------------
@@ -241,7 +243,7 @@ class Building(BaseModel):
 class Unit(BaseModel):
     """A household, shop or organisation: its 居委 plus its normalised address (design section 6)."""
 
-    community = ForeignKeyField(Org, backref="units", on_delete="RESTRICT")
+    community = ForeignKeyField(Org, backref="units", on_delete="RESTRICT", index=False)  # (community, address_key)
     building = ForeignKeyField(Building, null=True, backref="units", on_delete="SET NULL")
     address = CharField(max_length=200)
     address_key = CharField(max_length=200)
@@ -258,9 +260,10 @@ class Survey(BaseModel):
     """One visit to a unit. The unit's state as of a day is its latest survey by `visited_at`."""
 
     client_uuid = CharField(max_length=36, unique=True, default=lambda: str(uuid.uuid4()))
-    unit = ForeignKeyField(Unit, backref="surveys", on_delete="RESTRICT")
-    community = ForeignKeyField(Org, on_delete="RESTRICT")
-    surveyor = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    # No index of their own: the indexes below begin with each (one index less to write on every record).
+    unit = ForeignKeyField(Unit, backref="surveys", on_delete="RESTRICT", index=False)
+    community = ForeignKeyField(Org, on_delete="RESTRICT", index=False)
+    surveyor = ForeignKeyField(User, null=True, on_delete="SET NULL", index=False)
     visited_at = DateTimeField()
     outcome = CharField(max_length=16)
     unit_type = CharField(max_length=16)
@@ -277,6 +280,7 @@ class Survey(BaseModel):
             (("unit", "visited_at"), False),
             (("community", "visited_at"), False),
             (("surveyor", "created_at"), False),
+            (("surveyor", "visited_at"), False),  # quality signals: an account's records around a visit
         )
 
 
@@ -299,7 +303,7 @@ class CommunityDay(BaseModel):
     """How a 居委's figures changed on one day: kept as records arrive (domain/survey/unit_state.py), so that a
     figure as of day D (附件1's unit columns, progress, coverage) is the sum of its changes up to D."""
 
-    community = ForeignKeyField(Org, on_delete="RESTRICT")
+    community = ForeignKeyField(Org, on_delete="RESTRICT", index=False)  # (community, day)
     day = DateField()
     units = IntegerField(default=0)  # laid out, or first visited if earlier
     household_units = IntegerField(default=0)
@@ -739,12 +743,109 @@ class Submission(BaseModel):
         return self.street_id or self.department_id
 
 
+# --- Supervision (强化考核, design section 12) ------------------------------------------------------------
+
+SIGNAL_KINDS = ("burst", "backfill", "night", "recheck")
+VERDICTS = ("explained", "confirmed")
+
+
+class QualitySignal(BaseModel):
+    """A quality signal on one account's records (domain/supervision): evidence for the street to check, never a
+    verdict. Kept up to date as records arrive; once reviewed it is never deleted (`holds` says whether its
+    records still raise it)."""
+
+    kind = CharField(max_length=16)  # SIGNAL_KINDS
+    user = ForeignKeyField(User, on_delete="CASCADE")  # the account whose records raise it
+    community = ForeignKeyField(Org, on_delete="RESTRICT")  # the 居委 of its records (the first, if several)
+    day = DateField()  # filed under: the burst's day, the night's evening, the day of receipt, the 回访's day
+    starts = DateTimeField()  # the first and last visit it covers
+    ends = DateTimeField()
+    count = IntegerField()
+    record_ids = TextField()  # the survey ids it rests on, space-separated, in visit order
+    holds = BooleanField(default=True)
+    verdict = CharField(max_length=16, null=True)  # VERDICTS; None until reviewed
+    note = TextField(default="")
+    reviewed_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="reviewed_signals")
+    reviewed_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=now_local)
+    updated_at = DateTimeField(default=now_local)
+
+    class Meta:
+        indexes = ((("user", "kind", "day"), False), (("community", "day"), False))
+
+
+RECHECK_RESULTS = ("match", "mismatch", "unreachable")
+RECHECK_DIFFERS = ("not_visited", "training_differs", "purchase_differs")
+
+
+class Recheck(BaseModel):
+    """回访: one record of a 居委's sample, drawn by its street as of a day with a seed, and what the check found."""
+
+    community = ForeignKeyField(Org, on_delete="RESTRICT")
+    as_of = DateField()
+    seed = CharField(max_length=32, default="")
+    survey = ForeignKeyField(Survey, on_delete="CASCADE")  # the unit's latest record as of `as_of`
+    drawn_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="drawn_rechecks")
+    drawn_at = DateTimeField(default=now_local)
+    result = CharField(max_length=16, null=True)  # RECHECK_RESULTS; None until checked
+    differs = CharField(max_length=64, default="")  # RECHECK_DIFFERS, space-separated (a mismatch)
+    note = TextField(default="")
+    checked_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="checked_rechecks")
+    checked_at = DateTimeField(null=True)
+    signal = ForeignKeyField(QualitySignal, null=True, on_delete="SET NULL")  # the `recheck` signal a mismatch raised
+
+    class Meta:
+        indexes = ((("community", "as_of", "seed", "survey"), True), (("community", "checked_at"), False))
+
+
+ORDER_SUBJECTS = ("case", "community", "signal", "other")
+ORDER_STATUSES = ("open", "answered", "returned", "closed")
+
+
+class SupervisionOrder(BaseModel):
+    """督办: an order from the city, a district or a street to an org below it or a department, about a subject,
+    with a due date; followed step by step (OrderStep) until the issuer closes it."""
+
+    client_uuid = CharField(max_length=36, unique=True, default=lambda: str(uuid.uuid4()))
+    body_hash = CharField(max_length=64, default="")
+    issuer = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="issued_orders")
+    issuer_org = ForeignKeyField(Org, on_delete="RESTRICT", backref="issued_orders")
+    to_org = ForeignKeyField(Org, null=True, on_delete="RESTRICT", backref="received_orders")
+    to_department = ForeignKeyField(Department, null=True, on_delete="RESTRICT", backref="received_orders")
+    subject_kind = CharField(max_length=16)  # ORDER_SUBJECTS
+    subject_id = CharField(max_length=32, default="")
+    request = TextField()
+    due = DateField()
+    status = CharField(max_length=16, default="open")  # ORDER_STATUSES
+    response = TextField(default="")  # the recipient's latest 整改情况
+    created_at = DateTimeField(default=now_local)
+    updated_at = DateTimeField(default=now_local)
+    closed_at = DateTimeField(null=True)
+    mail_status = CharField(max_length=8, default="off")  # of the mail telling the recipient of the order
+    mail_error = TextField(default="")
+    overdue_mailed_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("to_org", "status"), False), (("to_department", "status"), False),
+                   (("issuer_org", "status"), False))
+
+
+class OrderStep(BaseModel):
+    """One step of a 督办 order's history: issued, answered, returned, closed."""
+
+    order = ForeignKeyField(SupervisionOrder, backref="steps", on_delete="CASCADE")
+    action = CharField(max_length=16)
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    at = DateTimeField(default=now_local)
+    note = TextField(default="")
+
+
 ALL_MODELS = [
     Org, Department, User, UserSession, ApiToken, AuditLog, Building, Unit, Survey, SurveyCorrection, Training,
     Purchase, ApprovedInstitution, Poster, Report, ReportPhoto, ReportEvent, Case, Referral, CaseEvent, CaseFile,
     Lead,
     InstitutionDecision, SpotCheck, ActionEntry, Sample, Campaign, CampaignPhase, CampaignDeadline, Submission,
-    CommunityDay, RosterSpan, Mention,
+    CommunityDay, RosterSpan, Mention, QualitySignal, Recheck, SupervisionOrder, OrderStep,
 ]
 
 

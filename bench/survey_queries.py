@@ -64,6 +64,8 @@ def main():
     parser.add_argument("--database-url", default="", help="an empty database (default: a throwaway SQLite file)")
     parser.add_argument("--records", type=int, default=300, help="records of each kind")
     parser.add_argument("--profile", action="store_true", help="print the costliest functions (cProfile)")
+    parser.add_argument("--kind", choices=("one tap", "detailed"), action="append",
+                        help="only this kind of record (default: both)")
     args = parser.parse_args()
 
     tmp = tempfile.TemporaryDirectory()
@@ -83,7 +85,7 @@ def main():
     profiler = cProfile.Profile() if args.profile else None
 
     print(f"{db.obj.__class__.__name__}, {args.records} records of each kind, one thread, no HTTP")
-    for kind in ("one tap", "detailed"):
+    for kind in args.kind or ("one tap", "detailed"):
         for n in range(200):  # warm-up: every unit laid out (as buildings are before a door-to-door day)
             client.post("/api/v1/surveys", json=body(kind, n, visited_at), headers=headers)
         counter.count = 0

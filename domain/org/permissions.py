@@ -59,6 +59,16 @@ RULES = {
     "roster.import": frozenset((STREET, DISTRICT)),
     "roster.view": STAFF | {CITY},  # a 居委's 未走访清单: its own surveyors, its street, the district, the city
     "coverage.view": frozenset((STREET, DISTRICT, CITY)),
+    # Supervision (强化考核, design section 12). A surveyor's signals are seen by the street and the district only.
+    "quality.view": frozenset((STREET, DISTRICT)),
+    "quality.review": frozenset((STREET, DISTRICT)),  # 已核实无误 / 确认问题, with a note
+    "rechecks.work": frozenset((STREET,)),            # draw a 居委's 回访 sample and record each 回访
+    "rechecks.view": frozenset((STREET, DISTRICT)),   # per 居委: sampled, done, 一致率 (never shown to the 居委)
+    "ranking.view": frozenset((STREET, DISTRICT, CITY)),
+    "bulletin.draft": frozenset((DISTRICT, CITY)),    # the 通报 draft (.docx)
+    "orders.issue": frozenset((STREET, DISTRICT, CITY)),  # 督办: to an org below it or a department of its district
+    "orders.view": EVERYONE,                          # its own orders, issued or received (404 for the rest)
+    "orders.answer": frozenset((SURVEYOR, STREET, DISTRICT, DEPARTMENT)),  # 整改情况, by the recipient
 }
 
 PUBLIC = "public"  # marks a view anyone may open, logged in or not
@@ -147,6 +157,12 @@ def works_for_department(user):
 
 def can_see_community(user, code):
     return user.role == CITY or community_codes(user).where(Org.code == code).exists()
+
+
+def records_for_own_community(user, code):
+    """Whether `code` is the surveyor's own 居委, which it may record for: a surveyor's org is a 居委 (ROLE_ORG_KIND
+    in accounts.py), so this needs no query."""
+    return user.role == SURVEYOR and code == user.org_id
 
 
 def community_in_scope(user, community):

@@ -13,7 +13,9 @@ from domain.common.clock import now_local
 from domain.common.fields import UUID_SCHEMA, Context, Field, Shape
 from domain.common.money import from_fen, to_fen
 from domain.common.normalise import address_key, institution_key, phone_digits
-from domain.org.permissions import can_see_community, community_codes, community_in_scope
+from domain.org.permissions import (
+    can_see_community, community_codes, community_in_scope, records_for_own_community,
+)
 from domain.casework import mentions
 from domain.survey import flags as red_flags, unit_state
 from domain.survey.latest import latest_record_of
@@ -121,6 +123,9 @@ def record_flags(record, is_approved=None):
 
 
 def community_for(user, code):
+    """The 居委 a record names, if the user may record for it; else ScopeError."""
+    if records_for_own_community(user, code):
+        return Org(code=code, kind="community")  # known without a query: asked on every tap
     community = Org.get_or_none((Org.code == code) & (Org.kind == "community"))
     if community is None:
         raise ScopeError("community", f"没有这个居委代码：{code}")
@@ -203,12 +208,18 @@ def _survey_fields(record, community, unit, flags_per_training):
 def store_record(user, record):
     """Store a cleaned record once. Returns (survey, created); raises Conflict or ScopeError.
 
-    Everything that only reads (the replay check, the 居委, the unit, the approved list) is asked before the
-    write transaction, so that on SQLite the one writer's lock is held for the writes alone."""
+    Everything that only reads (the 居委, the unit, the approved list) is asked before the write transaction, so
+    that on SQLite the one writer's lock is held for the writes alone. A record sent again is found by the unique
+    index of its client_uuid, not by a look-up first: nearly every record is new, and a look-up would be one more
+    round trip for each of them."""
     fingerprint = record_fingerprint(record)
-    existing = _stored(record["client_uuid"])
-    if existing is None:
+    try:
         community = community_for(user, record["community"])
+    except ScopeError:
+        existing = _stored(record["client_uuid"])
+        if existing is None:
+            raise
+    else:
         flags_per_training = record_flags(record)
         unit = find_unit(community, record["unit"]) if is_sqlite() else None  # SQLite: read before the write lock
         try:
@@ -223,8 +234,10 @@ def store_record(user, record):
                 audit(user, "create", survey)
             return survey, True
         except IntegrityError:
-            # The same client_uuid won a race with us: fall through and answer with the stored record.
-            existing = Survey.get(Survey.client_uuid == record["client_uuid"])
+            # Stored before (sent again), or by a simultaneous send that won: answer with the stored record.
+            existing = _stored(record["client_uuid"])
+            if existing is None:
+                raise
     if not can_see_community(user, existing.community_id):
         raise ScopeError("client_uuid", "这条记录已由其他居委保存")
     if existing.body_hash != fingerprint and not _corrected_to(existing, fingerprint):
@@ -242,10 +255,8 @@ def _locked_unit(community, unit, found=None):
 
 
 def _stored(client_uuid):
-    """The record stored under this client_uuid, or None. Most records are new: their check selects one column
-    (building the SQL of a whole row costs more than the query)."""
-    found = Survey.select(Survey.id).where(Survey.client_uuid == client_uuid).first()
-    return found and Survey.get_by_id(found.id)
+    """The record stored under this client_uuid, or None."""
+    return Survey.get_or_none(Survey.client_uuid == client_uuid)
 
 
 def _corrected_to(survey, fingerprint):

@@ -1,0 +1,4 @@
+"""(being written)"""
+from flask import Blueprint
+
+bp = Blueprint("orders", __name__)
