@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 from config import Config
 from domain.org import accounts
 from domain.public import uploads
+from domain.supervision import quality
 from extensions import csrf, init_counters, limiter, login_manager
 from models import bind_database, db
 
@@ -67,6 +68,7 @@ def create_app(test_config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     bind_database(app.config["DATABASE_URL"], pool=app.config["DATABASE_POOL"])
+    quality.configure(quality.thresholds_from(app.config))
     csrf.init_app(app)
     limiter.init_app(app)
     init_counters(app)

@@ -15,6 +15,7 @@ from domain.public.privacy import purge_contacts as purge
 from domain.reporting.campaign import CampaignError, deadlines, load_campaign_file
 from domain.reporting.mail import send_submission
 from domain.reporting.submissions import org_name
+from domain.supervision import quality
 from domain.survey import unit_state
 from models import ROLES, Org, Submission, User, db, is_sqlite
 
@@ -140,15 +141,16 @@ def register_commands(app):
     def rebuild_state(check):
         """Rebuild the kept state from the records, or (--check) compare it with a full recomputation."""
         if check:
-            found = [str(d) for d in unit_state.differences()] + mentions.differences()
+            found = ([str(d) for d in unit_state.differences()] + mentions.differences()
+                     + [f"质量信号 {' '.join(map(str, d))}" for d in quality.differences()])
             for difference in found[:50]:
                 click.echo(f"不一致：{difference}")
             if found:
                 raise click.ClickException(f"保持的状态与重新计算的结果有 {len(found)} 处不一致")
             click.echo("保持的状态与重新计算的结果一致")
             return
-        rows, found = unit_state.rebuild(), mentions.rebuild()
-        click.echo(f"已从记录重建保持的状态（各居委每日变化 {rows} 行，机构线索 {found} 条）")
+        rows, found, signals = unit_state.rebuild(), mentions.rebuild(), quality.rebuild()
+        click.echo(f"已从记录重建保持的状态（各居委每日变化 {rows} 行，机构线索 {found} 条，质量信号 {signals} 条）")
 
     @app.cli.command("backup-db")
     @click.argument("target")

@@ -96,5 +96,22 @@ class Config:
     # than that is refused before it is read.
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
 
+    # Quality signals (design section 12; domain/supervision/signals.py has the defaults): burst = at least
+    # QUALITY_BURST_RECORDS records within QUALITY_BURST_MINUTES; backfill = at least QUALITY_BACKFILL_RECORDS
+    # received on one day, each more than QUALITY_BACKFILL_HOURS late; night = at least QUALITY_NIGHT_RECORDS between
+    # QUALITY_NIGHT_STARTS and QUALITY_NIGHT_ENDS o'clock. Empty: the default.
+    QUALITY_BURST_RECORDS = os.environ.get("QUALITY_BURST_RECORDS", "")
+    QUALITY_BURST_MINUTES = os.environ.get("QUALITY_BURST_MINUTES", "")
+    QUALITY_BACKFILL_RECORDS = os.environ.get("QUALITY_BACKFILL_RECORDS", "")
+    QUALITY_BACKFILL_HOURS = os.environ.get("QUALITY_BACKFILL_HOURS", "")
+    QUALITY_NIGHT_RECORDS = os.environ.get("QUALITY_NIGHT_RECORDS", "")
+    QUALITY_NIGHT_STARTS = os.environ.get("QUALITY_NIGHT_STARTS", "")
+    QUALITY_NIGHT_ENDS = os.environ.get("QUALITY_NIGHT_ENDS", "")
+
+    # 回访 (design section 12): a 居委's sample is this per cent of its units surveyed by the day (rounded up), and at
+    # least this many (capped at the units there are).
+    RECHECK_SAMPLE_PERCENT = os.environ.get("RECHECK_SAMPLE_PERCENT", "5")
+    RECHECK_SAMPLE_MINIMUM = int(os.environ.get("RECHECK_SAMPLE_MINIMUM", "3"))
+
     # The roster (底数清单, design section 11): rows at most in one import (a district's roster in one file).
     ROSTER_MAX_ROWS = int(os.environ.get("ROSTER_MAX_ROWS", "200000"))

@@ -19,7 +19,7 @@ from domain.public import approved, posters, reports, uploads
 from domain.survey.record import parse_record
 from domain.survey.store import store_record
 from domain.survey.units import floor_addresses, lay_out_building
-from models import Org, Survey, User
+from models import Org, QualitySignal, Survey, User
 from tests.conftest import COMMUNITY, OTHER_COMMUNITY, make_world
 
 ROLES = ("surveyor", "street", "district", "department")
@@ -56,9 +56,12 @@ def _place(app, users, community, institution):
     cleaned = [uploads.clean_photo(_jpeg())]
     report = reports.submit_report(values, cleaned, app.config["UPLOAD_DIR"], poster)
     key = next(i.key for i in institutions.problem_list(now_local().date()) if institution in i.names)
+    signal = QualitySignal.create(kind="burst", user=surveyor, community=community, day=survey.visited_at.date(),
+                                  starts=survey.visited_at, ends=survey.visited_at, count=1,
+                                  record_ids=str(survey.id))
     return {"survey_id": survey.id, "unit_id": unit.id, "building_id": building.id, "code": poster.code,
             "number": report.number, "photo_id": report.photos.get().id, "community": community,
-            "institution": key, "kind": "trainings"}
+            "institution": key, "kind": "trainings", "signal_id": signal.id}
 
 
 @pytest.fixture

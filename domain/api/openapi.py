@@ -26,13 +26,15 @@ from domain.reporting.submissions import SUBMISSION
 from domain.reporting.tabledef import MONEY, PERCENT
 from domain.roster.coverage import KEYS as COVERAGE_KEYS
 from domain.roster.imports import FIELD_LABELS as ROSTER_FIELDS, ROSTER
+from domain.supervision.quality import REVIEW
 from domain.survey.flags import FLAGS
 from domain.survey.record import SURVEY_RECORD
 from domain.survey.store import CORRECTION
-from models import MAIL_STATUSES, REFERRAL_STATUSES, ROLES
+from models import MAIL_STATUSES, REFERRAL_STATUSES, ROLES, SIGNAL_KINDS, VERDICTS
 
 # Every request body the API reads, each defined once beside its rules: the document describes what the code reads.
-REQUEST_SHAPES = (SURVEY_RECORD, CORRECTION, REFERRAL, REFERRAL_STEP, LEAD, SPOT_CHECK, ACTION, SUBMISSION, ROSTER)
+REQUEST_SHAPES = (SURVEY_RECORD, CORRECTION, REFERRAL, REFERRAL_STEP, LEAD, SPOT_CHECK, ACTION, SUBMISSION, ROSTER,
+                  REVIEW)
 
 JSON = "application/json"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -240,6 +242,19 @@ def roster_schemas():
                                   "type": enum(codes.UNIT_TYPES), "name": {"type": "string"}})}}),
         "Coverage": answer({"as_of": DATE, "rows": {"type": "array", "items": ref("CoverageStreet")},
                             "total": ref("CoverageFigures")}),
+    }
+
+
+def supervision_schemas():
+    """Supervision's answers and bodies (design sections 8 and 12)."""
+    return {
+        "QualitySignal": answer({
+            "id": {"type": "integer"}, "kind": enum(SIGNAL_KINDS), "user": {"type": "integer"},
+            "community": {"type": "string"}, "count": COUNT, "first": DATETIME, "last": DATETIME, "day": DATE,
+            "records": {"type": "array", "items": {"type": "integer"}},
+            "holds": {"type": "boolean", "description": "false: a correction undid it; kept because it was reviewed"},
+            "review": nullable(answer({"verdict": enum(VERDICTS), "note": {"type": "string"}}))}),
+        "QualitySignals": answer({"as_of": DATE, "signals": {"type": "array", "items": ref("QualitySignal")}}),
     }
 
 
@@ -480,6 +495,16 @@ def paths():
                 "Invalid", _200=("the caller's streets", ref("Coverage"))),
             tag="roster", parameters=[TABLE_QUERY[0], query("street", {"type": "string"},
                                                             "one of the caller's streets (404 for anyone else's)")])},
+        "/quality": {"get": operation(
+            "listQualitySignals", "Quality signals of the caller's 居委 filed up to a day in its campaign (streets and "
+            "the district)", responses("Invalid", _200=("newest first", ref("QualitySignals"))),
+            tag="supervision", parameters=[TABLE_QUERY[0], query("street", {"type": "string"},
+                                                                 "one of the caller's streets (404 for anyone else's)")])},
+        "/quality/{signal_id}/review": {"post": operation(
+            "reviewQualitySignal", "A person's review of a signal: 已核实无误 or 确认问题, with a note (audited)",
+            responses("TooLarge", "Invalid", _200=("the signal as reviewed", ref("QualitySignal"))),
+            tag="supervision", write=True, parameters=[path_id("signal_id", "a quality signal")],
+            body=("SignalReview", {"verdict": "explained", "note": "楼组长陪同逐户走访，时间属实"}))},
         "/submissions": {
             "post": operation(
                 "submitTables", "报送: freeze the caller's tables as of a day (streets and departments)",
@@ -550,11 +575,11 @@ def _document():
         },
         "servers": [{"url": "/api/v1"}],
         "tags": [{"name": name} for name in ("api", "account", "surveys", "cases", "tables", "submissions",
-                                             "roster")],
+                                             "roster", "supervision")],
         "paths": with_links(paths()),
         "components": {
             "schemas": {**schemas_of(*REQUEST_SHAPES), **survey_schemas(), **case_schemas(), **table_schemas(),
-                        **roster_schemas(), **ERROR_SCHEMAS},
+                        **roster_schemas(), **supervision_schemas(), **ERROR_SCHEMAS},
             "responses": {name: json_body(ref(schema), description) for name, (description, schema)
                           in RESPONSES.items()},
             "securitySchemes": {

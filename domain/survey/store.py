@@ -17,6 +17,7 @@ from domain.org.permissions import (
     can_see_community, community_codes, community_in_scope, records_for_own_community,
 )
 from domain.casework import mentions
+from domain.supervision import quality
 from domain.survey import flags as red_flags, unit_state
 from domain.survey.latest import latest_record_of
 from domain.survey.record import SURVEY_RECORD, parse_record, record_fingerprint
@@ -230,6 +231,7 @@ def store_record(user, record):
                 _write_details(survey, record, flags_per_training)
                 if unit_state.record_added(unit, survey, unit_is_new):
                     mentions.units_changed([unit.id], new=unit_is_new)
+                quality.record_stored(survey)
                 _refresh_unit(unit, survey)
                 audit(user, "create", survey)
             return survey, True
@@ -286,6 +288,7 @@ def correct_record(user, survey, record, correction_uuid=None):
             # First the correction's own row: its unique index lets one of two simultaneous sends through.
             SurveyCorrection.create(correction_uuid=correction_uuid, survey=survey, user=user,
                                     body_hash=fingerprint)
+            visited_before = survey.visited_at
             with unit_state.replayed(survey.unit_id) as timelines:  # the record may move to another unit
                 unit = find_or_add_unit(community, record["unit"], timelines)
                 Purchase.delete().where(Purchase.survey == survey).execute()
@@ -296,6 +299,7 @@ def correct_record(user, survey, record, correction_uuid=None):
                 survey.save()
                 _write_details(survey, record, flags_per_training)
             mentions.units_changed(timelines.ids)
+            quality.record_corrected(survey, visited_before)
             _refresh_unit(unit, survey)
             audit(user, "correct", survey, detail=correction_uuid)
     except IntegrityError:
