@@ -774,6 +774,16 @@ class QualitySignal(BaseModel):
         indexes = ((("user", "kind", "day"), False), (("community", "day"), False))
 
 
+class SignalCheck(BaseModel):
+    """A record asked for its account's signals of one kind and day to be looked at again (domain/supervision/
+    quality.py): one row per record, so that records of one account at once never wait for each other; the next
+    read of the signals settles them."""
+
+    user = ForeignKeyField(User, on_delete="CASCADE")
+    kind = CharField(max_length=16)
+    day = DateField()
+
+
 RECHECK_RESULTS = ("match", "mismatch", "unreachable")
 RECHECK_DIFFERS = ("not_visited", "training_differs", "purchase_differs")
 
@@ -845,7 +855,7 @@ ALL_MODELS = [
     Purchase, ApprovedInstitution, Poster, Report, ReportPhoto, ReportEvent, Case, Referral, CaseEvent, CaseFile,
     Lead,
     InstitutionDecision, SpotCheck, ActionEntry, Sample, Campaign, CampaignPhase, CampaignDeadline, Submission,
-    CommunityDay, RosterSpan, Mention, QualitySignal, Recheck, SupervisionOrder, OrderStep,
+    CommunityDay, RosterSpan, Mention, QualitySignal, SignalCheck, Recheck, SupervisionOrder, OrderStep,
 ]
 
 

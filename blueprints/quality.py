@@ -32,6 +32,7 @@ def _since(as_of):
 
 
 def signal_in_scope_or_404(signal_id):
+    quality.settle()  # the signal as the records say now
     signal = (QualitySignal.select().where((QualitySignal.id == signal_id)
                                            & QualitySignal.community.in_(community_codes(current_user))).first())
     if signal is None:

@@ -28,6 +28,7 @@ def burst(actions, start, count, step_seconds=15, first=0):
 
 
 def kept(kind=None):
+    quality.settle()  # what a read of the signals does first
     query = QualitySignal.select().order_by(QualitySignal.id)
     return [s for s in query if kind is None or s.kind == kind]
 

@@ -1,22 +1,25 @@
 """Quality signals kept as records arrive (design section 12): the rules of `signals.py` applied to the stored
 records, the review of a signal, and what the pages and the API read.
 
-A signal is kept up to date in the transaction of the write that changes it (`record_stored`, `record_corrected`),
-so a late record an outbox syncs a week after the visit extends or raises the signal of that week. Most records
-raise nothing: a day-time record that is not late costs one count of its author's records around its visit. A
-signal someone reviewed is never deleted: if a correction means its records no longer raise it, it stays with
-`holds = False`, review and all.
+A record that may raise or change a signal marks its account's signals of that kind and day to be looked at again
+(a SignalCheck row, in the record's transaction); the next read of the signals settles the marks before it reads
+(`settle`). So a late record an outbox syncs a week after the visit extends or raises the signal of that week,
+records of one account sent at once never wait for each other, and a burst of thousands of records is recomputed
+once, not once a record. Most records mark nothing: a day-time record that is not late costs one bounded count of
+its author's records around its visit. A signal someone reviewed is never deleted: if a correction means its
+records no longer raise it, it stays with `holds = False`, review and all.
 """
 import datetime
 
 from domain.common.clock import now_local
 from domain.common.fields import Code, Shape, Text
 from domain.supervision.signals import Record, Thresholds, backfills, bursts, night_of, nights, signals
-from models import QualitySignal, Survey, Unit, User, audit, db
+from models import QualitySignal, SignalCheck, Survey, Unit, User, audit, db, is_sqlite
 
 KIND_LABELS = {"burst": "速度异常", "backfill": "集中补录", "night": "夜间记录", "recheck": "回访不符"}
 VERDICT_LABELS = {"explained": "已核实无误", "confirmed": "确认问题"}
 RULED_KINDS = ("burst", "backfill", "night")  # raised by the rules from times; `recheck` by a 回访
+_SETTLE_LOCK = 19_012  # PostgreSQL advisory lock: one settling at a time
 
 _thresholds = Thresholds()
 
@@ -41,10 +44,18 @@ def thresholds_from(config):
 # --- Keeping the signals -----------------------------------------------------------------------------------
 
 def record_stored(survey):
-    """After a new record is written, in its transaction: raise or extend the signals it takes part in."""
+    """After a new record is written, in its transaction: mark the signals it may raise or change."""
     if survey.surveyor_id is None:
         return
-    _refresh_around(survey.surveyor_id, survey.visited_at, survey.created_at, new_record=True)
+    limits, visited_at = _thresholds, survey.visited_at
+    window = datetime.timedelta(minutes=limits.burst_minutes)
+    if _count(survey.surveyor_id, visited_at - window, visited_at + window) >= limits.burst_records:
+        _mark(survey.surveyor_id, "burst", visited_at.date())
+    night = night_of(visited_at, limits)
+    if night is not None:
+        _mark(survey.surveyor_id, "night", night)
+    if survey.created_at - visited_at > datetime.timedelta(hours=limits.backfill_hours):
+        _mark(survey.surveyor_id, "backfill", survey.created_at.date())
 
 
 def record_corrected(survey, visited_before):
@@ -53,24 +64,43 @@ def record_corrected(survey, visited_before):
     if survey.surveyor_id is None:
         return
     for visited_at in {visited_before, survey.visited_at}:
-        _refresh_around(survey.surveyor_id, visited_at, survey.created_at, new_record=False)
+        _mark(survey.surveyor_id, "burst", visited_at.date())
+        night = night_of(visited_at, _thresholds)
+        if night is not None:
+            _mark(survey.surveyor_id, "night", night)
+    _mark(survey.surveyor_id, "backfill", survey.created_at.date())
 
 
-def _refresh_around(user_id, visited_at, received_at, new_record):
-    limits = _thresholds
-    window = datetime.timedelta(minutes=limits.burst_minutes)
-    if not new_record or _count(user_id, visited_at - window, visited_at + window) >= limits.burst_records:
-        _refresh_bursts(user_id, visited_at.date())
-    night = night_of(visited_at, limits)
-    if night is not None:
-        _refresh_nights(user_id, night)
-    if not new_record or received_at - visited_at > datetime.timedelta(hours=limits.backfill_hours):
-        _refresh_backfills(user_id, received_at.date())
+def _mark(user_id, kind, day):
+    SignalCheck.insert(user=user_id, kind=kind, day=day).execute()
+
+
+def settle():
+    """Look again at every signal a record marked since the last time (each (account, kind, day) once), before
+    the signals are read. One settling at a time; a mark committed while it runs is left for the next."""
+    if not SignalCheck.select().exists():
+        return
+    with db.atomic():
+        if not is_sqlite():  # SQLite: the transaction holds the one write lock already
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_SETTLE_LOCK,))
+        marks = list(SignalCheck.select(SignalCheck.id, SignalCheck.user, SignalCheck.kind, SignalCheck.day).tuples())
+        if not marks:
+            return
+        SignalCheck.delete().where(SignalCheck.id.in_([m[0] for m in marks])).execute()
+        refresh = {"burst": _refresh_bursts, "night": _refresh_nights, "backfill": _refresh_backfills}
+        for user_id, kind, day in sorted({(user, kind, _as_date(day)) for _, user, kind, day in marks}):
+            refresh[kind](user_id, day)
+
+
+def _as_date(day):
+    return day if isinstance(day, datetime.date) else datetime.date.fromisoformat(str(day))
 
 
 def _count(user_id, starts, ends):
-    return (Survey.select().where((Survey.surveyor == user_id) & (Survey.visited_at >= starts)
-                                  & (Survey.visited_at <= ends)).count())
+    """The account's records visited from `starts` to `ends`, counted up to the burst threshold only (an index
+    range of at most that many entries, however many records there are)."""
+    return (Survey.select(Survey.id).where((Survey.surveyor == user_id) & (Survey.visited_at >= starts)
+                                           & (Survey.visited_at <= ends)).limit(_thresholds.burst_records).count())
 
 
 def _records(where):
@@ -203,6 +233,7 @@ def _as_key(kind, user, record_ids):
 def differences():
     """Where the kept signals that hold differ from a recomputation from the records: [(what, kind, user,
     record ids)]; nothing when they agree."""
+    settle()
     want = {_as_key(s.kind, s.user, s.records) for s in recomputed()}
     have = {_as_key(row.kind, row.user_id, _ids(row)) for row in
             QualitySignal.select().where(QualitySignal.kind.in_(RULED_KINDS) & (QualitySignal.holds == True))}  # noqa: E712
@@ -216,6 +247,7 @@ def rebuild():
     records, communities = _records(Survey.surveyor.is_null(False))
     found = signals(records, _thresholds)
     with db.atomic():
+        SignalCheck.delete().execute()  # what they asked for is done below
         for kind in RULED_KINDS:
             by_user = {}
             for signal in found:
@@ -233,7 +265,8 @@ def rebuild():
 
 def signals_in(communities, as_of=None, since=None, status=None, kind=None):
     """A query of the signals of these 居委 (codes or a query of them), filed up to `as_of` and from `since`;
-    `status`: "open" (not reviewed), "reviewed", "confirmed"; newest first."""
+    `status`: "open" (not reviewed), "reviewed", "confirmed"; newest first. Settles the marks first."""
+    settle()
     query = QualitySignal.select(QualitySignal, User).join(User, on=(QualitySignal.user == User.id)) \
         .where(QualitySignal.community.in_(communities))
     if as_of is not None:
