@@ -219,11 +219,13 @@ def withdraw_recheck(signal, user):
 
 # --- Rebuilding and checking --------------------------------------------------------------------------------
 
-def recomputed(records=None):
-    """Every signal the rules raise from the stored records (all of them, or the given Record list)."""
-    if records is None:
-        records, _ = _records(Survey.surveyor.is_null(False))
-    return signals(records, _thresholds)
+def _accounts():
+    """(user id, the account's signals as the rules find them, {record id: 居委}) account by account, one query an
+    account: a city's ten million records are never all in memory at once."""
+    users = Survey.select(Survey.surveyor).where(Survey.surveyor.is_null(False)).distinct().tuples()
+    for (user_id,) in sorted(users):
+        records, communities = _records(Survey.surveyor == user_id)
+        yield user_id, signals(records, _thresholds), communities
 
 
 def _as_key(kind, user, record_ids):
@@ -234,7 +236,7 @@ def differences():
     """Where the kept signals that hold differ from a recomputation from the records: [(what, kind, user,
     record ids)]; nothing when they agree."""
     settle()
-    want = {_as_key(s.kind, s.user, s.records) for s in recomputed()}
+    want = {_as_key(s.kind, s.user, s.records) for _, found, _ in _accounts() for s in found}
     have = {_as_key(row.kind, row.user_id, _ids(row)) for row in
             QualitySignal.select().where(QualitySignal.kind.in_(RULED_KINDS) & (QualitySignal.holds == True))}  # noqa: E712
     return ([("missing",) + key for key in sorted(want - have)]
@@ -244,21 +246,21 @@ def differences():
 def rebuild():
     """Recompute every ruled signal from the records, keeping reviewed ones (their review stays with the signal
     that shares their records); returns the number of signals that hold."""
-    records, communities = _records(Survey.surveyor.is_null(False))
-    found = signals(records, _thresholds)
     with db.atomic():
         SignalCheck.delete().execute()  # what they asked for is done below
-        for kind in RULED_KINDS:
-            by_user = {}
-            for signal in found:
-                if signal.kind == kind:
-                    by_user.setdefault(signal.user, []).append(signal)
-            kept = {}
-            for row in QualitySignal.select().where(QualitySignal.kind == kind).order_by(QualitySignal.id):
-                kept.setdefault(row.user_id, []).append(row)
-            for user_id in sorted(by_user.keys() | kept.keys()):
-                _reconcile(kept.get(user_id, []), by_user.get(user_id, []), communities)
+        kept = {}
+        for row in QualitySignal.select().where(QualitySignal.kind.in_(RULED_KINDS)).order_by(QualitySignal.id):
+            kept.setdefault(row.user_id, []).append(row)
+        for user_id, found, communities in _accounts():
+            _reconcile_kinds(kept.pop(user_id, []), found, communities)
+        for rows in kept.values():  # accounts with no record left
+            _reconcile_kinds(rows, [], {})
     return QualitySignal.select().where(QualitySignal.holds == True).count()  # noqa: E712
+
+
+def _reconcile_kinds(kept, found, communities):
+    for kind in RULED_KINDS:
+        _reconcile([row for row in kept if row.kind == kind], [s for s in found if s.kind == kind], communities)
 
 
 # --- Reading and reviewing ----------------------------------------------------------------------------------
