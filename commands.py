@@ -17,6 +17,7 @@ from domain.reporting.mail import send_submission
 from domain.reporting.submissions import org_name
 from domain.supervision import quality
 from domain.survey import unit_state
+from domain.supervision import order_mail
 from models import ROLES, Org, Submission, User, db, is_sqlite
 
 BASE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -124,6 +125,31 @@ def register_commands(app):
                        .order_by(Submission.id))
         sent = sum(send_submission(s, org_name(s), app.config) == "sent" for s in pending)
         click.echo(f"重发 {len(pending)} 份，成功 {sent} 份")
+
+    @app.cli.command("mail-overdue-orders")
+    def mail_overdue_orders():
+        """Mail each overdue 督办 order once to its recipient's mailbox (run it daily), and again the new-order
+        mails that failed."""
+        if not order_mail.configured(app.config):
+            click.echo("未配置 SMTP（SMTP_HOST），没有发送邮件")
+            return
+        found = order_mail.mail_overdue_orders(app.config)
+        for order_id, error in found["errors"]:
+            click.echo(f"督办 {order_id} 邮件发送失败：{error}")
+        click.echo(f"逾期督办：发送 {found['overdue_sent']} 件，失败 {found['overdue_failed']} 件，"
+                   f"对方未设邮箱 {found['no_mailbox']} 件；重发下发通知：成功 {found['resent']} 件，"
+                   f"失败 {found['resend_failed']} 件")
+
+    @app.cli.command("set-mailbox")
+    @click.argument("code")
+    @click.argument("address")
+    def set_mailbox(code, address):
+        """Set the mailbox of the org or department CODE, where 督办 orders to it are mailed ("" removes it)."""
+        try:
+            found = order_mail.set_mailbox(code, address)
+        except order_mail.MailboxError as exc:
+            raise click.ClickException(str(exc))
+        click.echo(f"{found.name}的督办邮箱：{found.mailbox}" if found.mailbox else f"已删除{found.name}的督办邮箱")
 
     @app.cli.command("purge-contacts")
     @click.option("--days", type=int, default=None, help="保留天数，默认 CONTACT_RETENTION_DAYS")

@@ -279,6 +279,12 @@ def main():
         ("home city", "/", "city"),
         ("coverage city", f"/api/v1/coverage?{as_of}", "city"),
         ("coverage district past date", f"/api/v1/coverage?{past}", "district"),
+        # 考核排名 (issue 19): the city's districts (target 2 s at 10 M on PostgreSQL), a district's streets (2 s for a
+        # district of 300,000 on SQLite), its departments, and the ranking page.
+        ("ranking city", f"/api/v1/ranking?{as_of}", "city"),
+        ("ranking district", f"/api/v1/ranking?{as_of}", "district"),
+        ("ranking departments district", f"/api/v1/ranking?{as_of}&level=department", "district"),
+        ("ranking page district", f"/ranking/?{as_of}", "district"),
     ]
     only = [part for part in args.only.split(",") if part]
     try:

@@ -3,10 +3,11 @@
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from blueprints.guard import public
+from blueprints.guard import public, requires
 from domain.casework import cases
-from domain.org.permissions import can, sees_whole_city, sees_whole_district
+from domain.org.permissions import can, community_codes, sees_whole_city, sees_whole_district
 from domain.reporting import overview
+from domain.supervision import orders, quality
 
 bp = Blueprint("main", __name__)
 
@@ -21,8 +22,18 @@ def home():
                                rows=overview.progress(current_user),
                                unplaced=overview.unplaced_new_reports(current_user),
                                per_street=sees_whole_district(current_user), per_district=sees_whole_city(current_user),
-                               attention=cases.attention(current_user))
+                               attention=cases.attention(current_user), order_summary=orders.summary(current_user))
     return redirect(url_for("survey.index" if can(current_user, "survey") else "cases.index"))
+
+
+@bp.get("/supervision/")
+@requires("ranking.view")
+def supervision():
+    """考核: the plan's supervision in one place on a phone (quality signals, 回访, ranking, 督办), one link in the
+    navigation instead of four."""
+    open_signals = quality.open_count(community_codes(current_user)) if can(current_user, "quality.view") else 0
+    return render_template("main/supervision.html", open_signals=open_signals,
+                           order_summary=orders.summary(current_user))
 
 
 @bp.app_context_processor

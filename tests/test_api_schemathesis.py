@@ -81,6 +81,10 @@ UNSAYABLE = {
     "submitTables": r"as_of|client_uuid",
     # a row's 居委 in the caller's scope, an address, a known type, no unit twice (answered by row: RosterRefused)
     "importRoster": r"rows\.\d+\.(community|address|type)",
+    # 督办: whom the caller may order and what about (in its scope, in the recipient's area), a due date from today to a
+    # year ahead, a uuid another org used; who takes which step (the recipient answers, the issuer decides)
+    "createOrder": r"client_uuid|to|subject\.(kind|id)|due",
+    "workOrder": r"response|status|note",
 }
 TOO_DEEP = "内容层次过深"  # properties the API ignores, nested deeper than any record is
 

@@ -88,10 +88,12 @@ def samples(app, world):
         decision = institutions.merge(district, "n:甲", "n:乙")
         tokens = {name: accounts.issue_token(user)[0].id for name, user in world.items()}
         entries = _entries(world, inside["survey_id"])
+        orders = _orders(world)
     shared = {"entry_id": entry.id, "decision_id": decision.id, "token_id": tokens["surveyor"], "table_number": 3,
-              **entries["inside"]}
-    return {"inside": {**inside, **shared}, "outside": {**outside, "table_number": 3, **entries["outside"]},
-            "tokens": tokens, "by_role": entries["by_role"]}
+              **entries["inside"], **orders["inside"]}
+    return {"inside": {**inside, **shared},
+            "outside": {**outside, "table_number": 3, **entries["outside"], **orders["outside"]}, "tokens": tokens,
+            "by_role": {role: {**entries["by_role"].get(role, {}), **orders["by_role"][role]} for role in ROLES}}
 
 
 def _entries(world, survey_id):
@@ -124,6 +126,26 @@ def _entries(world, survey_id):
             "outside": {"submission_id": submission(world["other_street"]), "action_id": action(world["other_street"]),
                         "spot_check_id": other_spot_check, "sample_id": -1},
             "by_role": {"department": {"submission_id": submission(department), "action_id": action(department)}}}
+
+
+def _orders(world):
+    """督办 orders each role sees (its org issued them or received them), and one between others it must not see."""
+    from domain.supervision import orders
+
+    def order(user, to, kind="other", subject=""):
+        values, errors = orders.parse_order({"client_uuid": str(uuid.uuid4()), "to": to, "request": "请整改",
+                                             "subject": {"kind": kind, "id": subject},
+                                             "due": now_local().date().isoformat()})
+        assert not errors, errors
+        return orders.issue(user, values)[0].id
+
+    to_street = order(world["district"], world["street"].org_id, "community", COMMUNITY)
+    to_community = order(world["street"], COMMUNITY)
+    to_department = order(world["district"], "xiaofang")
+    between_others = order(world["other_street"], OTHER_COMMUNITY)
+    return {"inside": {"order_id": to_street}, "outside": {"order_id": between_others},
+            "by_role": {"surveyor": {"order_id": to_community}, "street": {"order_id": to_street},
+                        "district": {"order_id": to_street}, "department": {"order_id": to_department}}}
 
 
 def routes(app):

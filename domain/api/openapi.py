@@ -26,7 +26,15 @@ from domain.reporting.submissions import SUBMISSION
 from domain.reporting.tabledef import MONEY, PERCENT
 from domain.roster.coverage import KEYS as COVERAGE_KEYS
 from domain.roster.imports import FIELD_LABELS as ROSTER_FIELDS, ROSTER
+from domain.supervision.orders import (
+    DECISIONS as ORDER_DECISIONS, ORDER, ORDER_STEP, SIDES as ORDER_SIDES, STATUS_FILTERS as ORDER_FILTERS,
+    STATUSES as ORDER_STATUSES, STEPS as ORDER_STEPS, SUBJECTS as ORDER_SUBJECTS,
+)
 from domain.supervision.quality import REVIEW
+from domain.supervision.ranking import ASC, DESC, LEVELS as RANKING_LEVELS
+from domain.supervision.rechecks import (
+    DIFFERS as RECHECK_DIFFERS, DRAW as RECHECK_DRAW, RECHECK, RESULTS as RECHECK_RESULTS,
+)
 from domain.survey.flags import FLAGS
 from domain.survey.record import SURVEY_RECORD
 from domain.survey.store import CORRECTION
@@ -34,7 +42,8 @@ from models import MAIL_STATUSES, REFERRAL_STATUSES, ROLES, SIGNAL_KINDS, VERDIC
 
 # Every request body the API reads, each defined once beside its rules: the document describes what the code reads.
 REQUEST_SHAPES = (SURVEY_RECORD, CORRECTION, REFERRAL, REFERRAL_STEP, LEAD, SPOT_CHECK, ACTION, SUBMISSION, ROSTER,
-                  REVIEW)
+                  REVIEW, RECHECK_DRAW, RECHECK,
+                  ORDER, ORDER_STEP)
 
 JSON = "application/json"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -256,6 +265,129 @@ def supervision_schemas():
             "review": nullable(answer({"verdict": enum(VERDICTS), "note": {"type": "string"}}))}),
         "QualitySignals": answer({"as_of": DATE, "signals": {"type": "array", "items": ref("QualitySignal")}}),
     }
+
+
+def recheck_schemas():
+    """回访's answers (design sections 8 and 12): a sample's survey records, each with what its 回访 found so far."""
+    found = {"result": nullable(enum(RECHECK_RESULTS, labelled(RECHECK_RESULTS))),
+             "differs": {"type": "array", "items": enum(RECHECK_DIFFERS, labelled(RECHECK_DIFFERS))},
+             "note": {"type": "string"}, "checked_at": nullable(DATETIME),
+             "signal": {"type": ["integer", "null"], "description": "the `recheck` quality signal a 不一致 raised"}}
+    record = survey_schemas()["SurveyRecord"]
+    record["properties"]["recheck"] = ref("RecheckFound")
+    record["required"] = [*record["required"], "recheck"]
+    return {"RecheckFound": answer(found), "SampledRecord": record,
+            "Recheck": answer({"record": {"type": "integer"}, "community": {"type": "string"}, **found}),
+            "RecheckSample": answer({
+                "community": {"type": "string"}, "as_of": DATE, "seed": {"type": "string"},
+                "candidates": {"type": ["integer", "null"], "minimum": 0,
+                               "description": "the units surveyed by as_of it was drawn from (null: drawn before)"},
+                "records": {"type": "array", "items": ref("SampledRecord")}})}
+
+
+def order_schemas():
+    """督办's answers (design sections 8 and 12): an order, and an order with its history."""
+    party = {"code": {"type": "string"}, "name": {"type": "string"}}
+    summary = {
+        "id": {"type": "integer"}, "client_uuid": UUID, "from": answer(dict(party)),
+        "to": answer({**party, "kind": enum(("district", "street", "community", "department"))}),
+        "subject": answer({"kind": enum(ORDER_SUBJECTS, labelled(ORDER_SUBJECTS)),
+                           "id": {"type": "string", "description": "a case's or signal's id, a 居委's code; "
+                                                                   "empty for `other`"},
+                           "label": {"type": "string", "description": "in words"}}),
+        "request": {"type": "string"}, "due": DATE,
+        "status": enum(ORDER_STATUSES, labelled(ORDER_STATUSES)),
+        "overdue": {"type": "boolean", "description": "past its due date and not closed"},
+        "response": {"type": "string", "description": "the recipient's latest 整改情况"},
+        "created_at": DATETIME, "updated_at": DATETIME, "closed_at": nullable(DATETIME),
+        "mail_status": enum(MAIL_STATUSES, labelled(MAIL_STATUSES)),
+    }
+    step = answer({"action": enum(ORDER_STEPS, labelled(ORDER_STEPS)), "at": DATETIME,
+                   "by": {"type": "string", "description": "the org (and the user) that took the step"},
+                   "note": {"type": "string"}})
+    return {"OrderSummary": answer(summary), "OrderStep": step,
+            "Order": answer({**copy.deepcopy(summary), "history": {"type": "array", "items": ref("OrderStep")}})}
+
+
+def order_paths():
+    """督办 (design sections 8 and 12)."""
+    order = ("the order with its history", ref("Order"))
+    order_id = path_id("order_id", "an order the caller's org issued or received")
+    return {
+        "/orders": {
+            "post": operation(
+                "createOrder", "督办: order a street or department (the district), a 居委 (a street) or a district "
+                "(the city) about a subject, once per client_uuid", {
+                    **responses("TooLarge", "Invalid", _200=("already stored with this body: the stored order",
+                                                             ref("Order")),
+                                _409=conflict("order", "Order", "this client_uuid is stored with another body")),
+                    "201": {**json_body(ref("Order"), "issued"), "headers": {"Location": {
+                        "schema": {"type": "string"}, "description": "GET /api/v1/orders/<id>"}}}},
+                tag="supervision", write=True,
+                body=("OrderInput", {"client_uuid": "3a1c5e2f-6b3a-4c55-9d7e-0d2b8f0c9a11", "to": "310105001",
+                                     "subject": {"kind": "community", "id": "310105001001"},
+                                     "request": "华阳一居委未走访单位较多，请组织补访", "due": "2023-04-07"})),
+            "get": operation(
+                "listOrders", "The orders the caller's org issued or received: overdue first, then by due date",
+                responses("Invalid", _200=("the orders", answer({"orders": {"type": "array",
+                                                                            "items": ref("OrderSummary")}}))),
+                tag="supervision", parameters=[
+                    query("status", {"type": "string", "enum": ["", *ORDER_FILTERS]},
+                          labelled(ORDER_FILTERS) + " (`waiting`: open or returned)"),
+                    query("overdue", SWITCH, "1: only overdue"),
+                    query("side", {"type": "string", "enum": ["", *ORDER_SIDES]}, labelled(ORDER_SIDES))]),
+        },
+        "/orders/{order_id}": {
+            "get": operation("getOrder", "An order with its history", responses(_200=order), tag="supervision",
+                             parameters=[order_id]),
+            "patch": operation(
+                "workOrder", "The next step of an order: the recipient's `response` (整改情况), or the issuer's "
+                "`status` (" + labelled(ORDER_DECISIONS) + ") with a `note` (required to return it); the same step "
+                "sent again changes nothing", responses("TooLarge", "Invalid", _200=order), tag="supervision",
+                write=True, parameters=[order_id],
+                body=("OrderStepInput", {"status": "closed", "note": "整改到位，同意办结"})),
+        },
+    }
+
+
+def ranking_schemas():
+    """考核排名's answer (design sections 8 and 12): a row per district, street, 居委 or department, with the columns
+    of its level (domain.supervision.ranking.LEVELS)."""
+    schemas, rows, totals = {}, [], []
+    for key, level in RANKING_LEVELS.items():
+        figures = {c.key: {**figure(c), "title": c.header} for c in level.columns}
+        if "median_days" in figures:
+            figures["median_days"]["description"] = "days from a referral to the step that ended it, one decimal"
+        name = f"Ranking{key.title()}"
+        schemas[f"{name}Row"] = answer({"rank": {"type": "integer", "minimum": 1}, "code": {"type": "string"},
+                                        "name": {"type": "string"}, **figures}) | {"title": level.label}
+        schemas[f"{name}Total"] = answer(copy.deepcopy(figures))
+        rows.append(ref(f"{name}Row"))
+        totals.append(ref(f"{name}Total"))
+    schemas["Ranking"] = answer({
+        "as_of": DATE, "level": enum(RANKING_LEVELS, labelled({k: v.label for k, v in RANKING_LEVELS.items()})),
+        "place": answer({"code": {"type": "string"}, "name": {"type": "string"},
+                         "kind": enum(("city", "district", "street"))}),
+        "order": {"type": "array", "description": "the ranking order, first key first",
+                  "items": answer({"key": {"type": "string"}, "direction": enum((ASC, DESC))})},
+        "deadlines_due": COUNT | {"description": "deadlines of the campaign due by as_of (per street or department)"},
+        "rows": {"type": "array", "items": {"anyOf": rows}, "description": "in the ranking order"},
+        "total": {"anyOf": totals}})
+    return schemas
+
+
+def ranking_paths():
+    """考核排名 (design sections 8 and 12)."""
+    return {"/ranking": {"get": operation(
+        "getRanking", "考核排名 as of a day: the city's districts, a district's streets, 居委 or departments, a street's "
+        "居委 (streets, the district, the city)", responses("Invalid", _200=("the rows, ranked", ref("Ranking"))),
+        tag="supervision", parameters=[
+            TABLE_QUERY[0],
+            query("level", {"type": "string", "enum": ["", *RANKING_LEVELS]},
+                  "the rows (default: the place's first): district (the city), street (the city, a district), "
+                  "community (a district, a street), department (the city, a district); 404 for another"),
+            query("district", {"type": "string"}, "the city only: one of its districts"),
+            query("street", {"type": "string"}, "one of the caller's streets (404 for anyone else's)")])}}
 
 
 def error(codes_, with_errors=False, **extra):
@@ -505,6 +637,20 @@ def paths():
             responses("TooLarge", "Invalid", _200=("the signal as reviewed", ref("QualitySignal"))),
             tag="supervision", write=True, parameters=[path_id("signal_id", "a quality signal")],
             body=("SignalReview", {"verdict": "explained", "note": "楼组长陪同逐户走访，时间属实"}))},
+        "/rechecks/draw": {"post": operation(
+            "drawRecheckSample", "回访: draw a 居委's sample of the units surveyed by a day (streets); the same 居委, "
+            "as_of and seed again: the sample drawn before, nothing new", responses(
+                "TooLarge", "Invalid", _201=("drawn", ref("RecheckSample")),
+                _200=("drawn before (or no unit surveyed by then: no record)", ref("RecheckSample"))),
+            tag="supervision", write=True,
+            body=("RecheckDrawInput", {"community": "310105001001", "as_of": "2023-03-31", "seed": "第一批"}))},
+        "/rechecks": {"post": operation(
+            "recordRecheck", "回访: what the back-check of a sampled record found (streets); 不一致 raises a `recheck` "
+            "quality signal on the record's author", responses(
+                "TooLarge", "Invalid", _200=("recorded (sent again unchanged: nothing changes)", ref("Recheck"))),
+            tag="supervision", write=True,
+            body=("RecheckInput", {"record": 1, "result": "mismatch", "differs": ["training_differs"],
+                                   "note": "住户说培训没有收费，也没有推销"}))},
         "/submissions": {
             "post": operation(
                 "submitTables", "报送: freeze the caller's tables as of a day (streets and departments)",
@@ -576,10 +722,11 @@ def _document():
         "servers": [{"url": "/api/v1"}],
         "tags": [{"name": name} for name in ("api", "account", "surveys", "cases", "tables", "submissions",
                                              "roster", "supervision")],
-        "paths": with_links(paths()),
+        "paths": with_links({**paths(), **order_paths(), **ranking_paths()}),
         "components": {
             "schemas": {**schemas_of(*REQUEST_SHAPES), **survey_schemas(), **case_schemas(), **table_schemas(),
-                        **roster_schemas(), **supervision_schemas(), **ERROR_SCHEMAS},
+                        **roster_schemas(), **supervision_schemas(), **recheck_schemas(), **order_schemas(),
+                        **ranking_schemas(), **ERROR_SCHEMAS},
             "responses": {name: json_body(ref(schema), description) for name, (description, schema)
                           in RESPONSES.items()},
             "securitySchemes": {

@@ -15,7 +15,10 @@ from peewee import SQL
 
 from domain.common import codes
 from domain.reporting.tabledef import Scope
-from models import ActionEntry, Building, Department, Org, Poster, Report, Sample, SpotCheck, Submission, Survey, Unit
+from models import (
+    ActionEntry, Building, Department, Org, Poster, Report, Sample, SpotCheck, Submission, SupervisionOrder, Survey,
+    Unit,
+)
 
 SURVEYOR, STREET, DISTRICT, DEPARTMENT, CITY = "surveyor", "street", "district", "department", "city"
 EVERYONE = frozenset((SURVEYOR, STREET, DISTRICT, DEPARTMENT, CITY))
@@ -165,6 +168,14 @@ def records_for_own_community(user, code):
     return user.role == SURVEYOR and code == user.org_id
 
 
+def recheck_communities(user):
+    """A query of the 居委 codes whose 回访 samples `user` may see: its street's (a street user), its district's
+    (the district). None for anyone else: a 居委 never learns which of its units are in a sample."""
+    if user.role not in (STREET, DISTRICT):
+        return Org.select(Org.code).where(SQL("1 = 0"))
+    return community_codes(user)
+
+
 def community_in_scope(user, community):
     """can_see_community for a 居委 row already loaded, without a query for the roles that record (a record is
     stored on every tap): a surveyor's own 居委, its street's for a street user, its district's for the district
@@ -199,6 +210,8 @@ def scope(user, model):
             return Sample.select().where(Sample.community.in_(community_codes(user) if user.role != DEPARTMENT else
                                                               _communities_of(district_codes(user))))
         return Sample.select().where(SQL("1 = 0"))
+    if model is SupervisionOrder:  # 督办: the issuer's org and the recipient, nobody else
+        return SupervisionOrder.select().where(orders_received(user) | orders_issued(user))
     raise KeyError(f"no scope rule for {model.__name__}")
 
 
@@ -258,6 +271,17 @@ def table_scope(user, street=None, department=None, district=None):
     return own
 
 
+def ranking_place(user, district=None, street=None):
+    """The org whose 考核排名 `user` sees (design section 12), given ?district= or ?street= codes: the city any
+    district or street, the district its own or one of its streets, a street only its own; None outside that."""
+    if user.role not in (STREET, DISTRICT, CITY) or user.org_id is None:
+        return None
+    if not street and not district:
+        return user.org
+    org = Org.get_or_none((Org.code == (street or district)) & (Org.kind == ("street" if street else "district")))
+    return org if org is not None and in_scope(user, org) else None
+
+
 def _reports_placed(user):
     """Reports placed in the user's places: its 居委's, its street's (also those placed only in the street), its
     district's (also those placed in no street), all for the city. A department sees no places: the reports it
@@ -290,6 +314,52 @@ def in_scope(user, thing):
         return sees_whole_city(user)
     model = type(thing)
     return scope(user, model).where(model._meta.primary_key == thing._pk).exists()
+
+
+# --- 督办 orders (design section 12): the issuer's org and the recipient see an order, nobody else -------------
+
+
+def order_recipients(user):
+    """(orgs, departments): queries of whom `user` may order. The city its districts, a district its streets and its
+    departments, a street its 居委; nobody else (a 居委 or a department issues none)."""
+    none = SQL("1 = 0")
+    orgs, departments = Org.select().where(none), Department.select().where(none)
+    if not can(user, "orders.issue") or user.org_id is None:
+        return orgs, departments
+    if user.role == CITY:
+        return Org.select().where((Org.kind == "district") & Org.code.in_(district_codes(user))), departments
+    if user.role == DISTRICT:
+        return (Org.select().where((Org.kind == "street") & (Org.parent == user.org_id)),
+                Department.select().where(Department.district == user.org_id))
+    if user.role == STREET:
+        return Org.select().where((Org.kind == "community") & (Org.parent == user.org_id)), departments
+    return orgs, departments
+
+
+def orders_received(user):
+    """The condition on SupervisionOrder of the orders addressed to the user's org, or to its department."""
+    if user.role == DEPARTMENT:
+        return SupervisionOrder.to_department == (user.department_id or "")
+    return SupervisionOrder.to_org == (user.org_id or "")
+
+
+def orders_issued(user):
+    """The condition on SupervisionOrder of the orders the user's org issued (any of its users sees them)."""
+    if user.role == DEPARTMENT or user.org_id is None:
+        return SQL("1 = 0")
+    return SupervisionOrder.issuer_org == user.org_id
+
+
+def received_order(user, order):
+    """Whether `order` is addressed to the user's org or department: it answers with 整改情况."""
+    if user.role == DEPARTMENT:
+        return user.department_id is not None and order.to_department_id == user.department_id
+    return user.org_id is not None and order.to_org_id == user.org_id
+
+
+def issued_order(user, order):
+    """Whether the user's org issued `order` and the user may issue: it closes the order or returns it."""
+    return can(user, "orders.issue") and user.org_id is not None and order.issuer_org_id == user.org_id
 
 
 # --- cases: where their mentions are ------------------------------------------------------------------------

@@ -286,6 +286,13 @@ def signals_in(communities, as_of=None, since=None, status=None, kind=None):
     return query.order_by(QualitySignal.day.desc(), QualitySignal.id.desc())
 
 
+def open_count(communities):
+    """How many signals of these 居委 wait for a review."""
+    settle()
+    return (QualitySignal.select().where(QualitySignal.community.in_(communities)
+                                         & QualitySignal.verdict.is_null()).count())
+
+
 def records_of(signal):
     """The records a signal rests on, in visit order, with their units (one query)."""
     return list(Survey.select(Survey, Unit).join(Unit).where(Survey.id.in_(_ids(signal)))

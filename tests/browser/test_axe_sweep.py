@@ -26,7 +26,7 @@ from domain.common.clock import today_local
 from domain.demo import DEMO_COMMUNITIES, DEMO_PASSWORD, DEMO_STREET, load_demo_data
 from domain.org import accounts, permissions
 from domain.public import approved, posters, reports, uploads
-from models import Building, Survey, Unit, User, db
+from models import Building, QualitySignal, Survey, Unit, User, db
 from tests.browser.axe import axe_violations, describe, element_count
 from tests.browser.test_offline_browser import evaluate_soon
 from tests.conftest import PHONE, WECHAT_UA, log_in
@@ -76,12 +76,47 @@ def add_what_the_demo_lacks(app):
               "survey_id": suspect.id, "code": poster.code, "number": report.number,
               "photo_id": report.photos.get().id, "case_id": view.id, "file_id": event.files.get().id,
               "kind": "trainings", "community": COMMUNITY, "key": institution.key, "table_number": (1, 2, 3)}
+    signal = QualitySignal.create(kind="burst", user=suspect.surveyor_id, community=COMMUNITY,
+                                  day=suspect.visited_at.date(), starts=suspect.visited_at, ends=suspect.visited_at,
+                                  count=1, record_ids=str(suspect.id))
+    shared["signal_id"] = signal.id
     submitted = table_entries()
+    ordered = demo_orders(district)
+    shared["order_id"] = ordered["district"]
     # A street fills in 附件1 and 附件3, a department 附件2 and 附件3 (its own rows); the district sees all three.
-    return {"shared": shared, "by_role": {"street": {"submission_id": submitted["jiezhen"], "table_number": (1, 3)},
-                                          "district": {"submission_id": submitted["jiezhen"]},
+    return {"shared": shared, "by_role": {"surveyor": {"order_id": ordered["surveyor"]},
+                                          "street": {"submission_id": submitted["jiezhen"], "table_number": (1, 3),
+                                                     "order_id": ordered["street"]},
+                                          "district": {"submission_id": submitted["jiezhen"],
+                                                       "order_id": ordered["district"]},
                                           "department": {"submission_id": submitted["xiaofang"],
-                                                         "table_number": (2, 3)}}}
+                                                         "table_number": (2, 3), "order_id": ordered["department"]}}}
+
+
+def demo_orders(district):
+    """督办 orders each role sees: the district's to the demo street about a 居委's coverage (answered, overdue) and to
+    消防救援, the street's to its first 居委. Returns {role: the id of an order it sees}."""
+    import uuid
+
+    from domain.supervision import orders
+    from models import SupervisionOrder
+
+    def order(user, to, kind, subject, request):
+        values, errors = orders.parse_order({"client_uuid": str(uuid.uuid4()), "to": to, "request": request,
+                                             "subject": {"kind": kind, "id": subject},
+                                             "due": today_local().isoformat()})
+        assert not errors, errors
+        return orders.issue(user, values)[0]
+
+    street = User.get(User.username == "jiezhen")
+    to_street = order(district, DEMO_STREET, "community", COMMUNITY, "未走访单位较多，请组织补访")
+    orders.answer(street, to_street, "已组织楼组长逐户补访")
+    yesterday = today_local() - datetime.timedelta(days=1)
+    SupervisionOrder.update(due=yesterday).where(SupervisionOrder.id == to_street.id).execute()
+    to_community = order(street, COMMUNITY, "other", "", "请把拒访户再走访一次")
+    to_department = order(district, "xiaofang", "other", "", "请加快核查移交的案件")
+    return {"surveyor": to_community.id, "street": to_street.id, "district": to_street.id,
+            "department": to_department.id}
 
 
 def table_entries():
