@@ -170,6 +170,15 @@ def test_a_streets_communities(app, supervised):
         assert "on_time" not in result.as_json()["total"]  # a 居委 submits nothing
 
 
+def test_a_record_in_two_samples_is_one_回访(app, supervised):
+    with app.app_context():
+        before = figures(ranking(D1, Org[STREET]), COMMUNITY)
+        first = Recheck.get((Recheck.community == COMMUNITY) & (Recheck.result == "match"))
+        recheck(COMMUNITY, first.survey_id, "match", "2023-03-21", as_of="2023-03-19")  # drawn again, another day
+        after = figures(ranking(D1, Org[STREET]), COMMUNITY)
+        assert (after["rechecked"], after["match_rate"]) == (before["rechecked"], before["match_rate"])
+
+
 def test_departments_overdue_and_median_days_to_end_a_referral(app, supervised):
     with app.app_context():
         result = ranking(D1, Org[DISTRICT], "department")

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 import xlsxwriter
+from peewee import SQL, Case as SqlCase, NodeList
 
 from domain.casework import referrals
 from domain.common.clock import end_of_day
@@ -38,6 +39,7 @@ from domain.reporting.tabledef import (
 from domain.reporting.tables import count_if, coverage_percent
 from domain.reporting.workbook import A4, TOTAL, date_line, row_height
 from domain.roster.coverage import coverage
+from domain.supervision import quality
 from models import REFERRAL_ENDED, CaseEvent, Department, Org, QualitySignal, Recheck, Submission, fn
 
 ASC, DESC = "asc", "desc"
@@ -205,6 +207,7 @@ def ranking(as_of, place, level=None):
     level = LEVELS[level or levels_of(place)[0]]
     if level.key not in levels_of(place):
         raise ValueError(f"{place.kind} ranks no {level.key}")
+    quality.settle()  # the signals as the records say now
     campaign = current_campaign(as_of)
     since = campaign_start(campaign, as_of)
     ends, due = deadline_windows(campaign, as_of)
@@ -341,11 +344,17 @@ def _signals(as_of, place, since):
             for code, opened, confirmed in query.tuples()}
 
 
+def _distinct_records(condition):
+    return fn.COUNT(NodeList((SQL("DISTINCT"), SqlCase(None, [(condition, Recheck.survey)], None))))
+
+
 def _rechecks(as_of, place, since):
     """{居委: {"matched", "mismatched"}}: 回访 recorded from `since` to the end of `as_of`, of samples drawn as of then
     or before."""
-    query = (Recheck.select(Recheck.community, count_if(Recheck.result == "match"),
-                            count_if(Recheck.result == "mismatch"))
+    # A record in two samples (drawn as of two days) is one 回访: each record counts once (rechecks.figures).
+    query = (Recheck.select(Recheck.community,
+                            _distinct_records(Recheck.result == "match"),
+                            _distinct_records(Recheck.result == "mismatch"))
              .where((Recheck.checked_at < end_of_day(as_of)) & (Recheck.as_of <= as_of)
                     & Recheck.result.in_(("match", "mismatch")))
              .group_by(Recheck.community))
