@@ -41,6 +41,7 @@ from domain.org import accounts  # noqa: E402
 from domain.org.org_import import add_district_departments, import_orgs  # noqa: E402
 from domain.public import posters  # noqa: E402
 from domain.reporting.campaign import load_campaign_file  # noqa: E402
+from domain.supervision import quality  # noqa: E402
 from domain.survey import unit_state  # noqa: E402
 from models import (  # noqa: E402
     Case, CaseEvent, Department, Referral, Report, ReportEvent, RosterSpan, Survey, Training, Unit, User,
@@ -57,6 +58,7 @@ HASH = "pbkdf2:sha256:1000"
 START = datetime.datetime(2023, 3, 13, 9, 0)  # the campaign's 专项整治 phase
 AS_OF, PAST = datetime.date(2023, 3, 31), datetime.date(2023, 3, 22)
 ROSTER_DAY = datetime.date(2023, 3, 12)
+BURST_EVERY = 25  # lanes (of 40 units): one in this many is a planted burst (300 in a district of 300,000 units)
 
 
 def org_tree(districts):
@@ -122,6 +124,10 @@ def load(units, districts, rng):
     import_orgs(text)
     with open(os.path.join(ROOT, "data", "departments.csv"), encoding="utf-8") as fh:
         add_district_departments(fh.read())
+    # Each 居委's records are its own surveyor's (an account that cannot log in: the quality signals read authors).
+    surveyor_of = {code: next_id(User) + n for n, (code, _, _) in enumerate(communities)}
+    bulk(User, [(surveyor_of[code], f"bench_{code}", "!", "surveyor", code) for code, _, _ in communities],
+         ["id", "username", "password_hash", "role", "org"])
     # Units and their records, a chunk at a time (10 million units' rows at once would take several GB).
     survey_id = next_id(Survey)
     unit_id = next_id(Unit)
@@ -132,7 +138,11 @@ def load(units, districts, rng):
             community = communities[(n // 40) % len(communities)][0]  # a lane of 40 units in one 居委
             address = f"测试路{n // 40 + 1}弄{n % 40 + 1}号"
             unit_rows.append((unit_id + n, community, address, address_key(address), "household", START))
-            visits = [START + datetime.timedelta(minutes=rng.randrange(60 * 24 * 17))]
+            # A door knocked between 08:00 and 20:00 on one of the phase's 17 days (START is 09:00).
+            visits = [START + datetime.timedelta(days=rng.randrange(17), minutes=rng.randrange(-60, 11 * 60))]
+            if (n // 40) % BURST_EVERY == 0:  # a planted burst: the lane's 40 doors "visited" 12 s apart
+                lane_start = START + datetime.timedelta(days=(n // 40) % 17, hours=10)
+                visits = [lane_start + datetime.timedelta(seconds=12 * (n % 40))]
             if rng.random() < 0.1:  # visited again later: absent first
                 visits.append(visits[0] + datetime.timedelta(days=rng.randrange(1, 4)))
             for index, visited_at in enumerate(visits):
@@ -142,8 +152,8 @@ def load(units, districts, rng):
                            else ("surveyed" if roll < 0.9 else ("absent" if roll < 0.97 else "refused")))
                 trained, suspect = outcome == "surveyed" and roll < 0.1, outcome == "surveyed" and roll < 0.02
                 survey_rows.append((survey_id, str(uuid.UUID(int=rng.getrandbits(128))), unit_id + n, community,
-                                    visited_at, outcome, "household", trained, suspect, "bench", visited_at,
-                                    visited_at))
+                                    surveyor_of[community], visited_at, outcome, "household", trained, suspect,
+                                    "bench", visited_at, visited_at))
                 if trained:
                     name = institution_name(rng, communities[(n // 40) % len(communities)][2], institutions)
                     training_rows.append((survey_id, 0, name, institution_key(name), "", "", "firefighter",
@@ -154,8 +164,8 @@ def load(units, districts, rng):
         # The streets' rosters (底数清单), imported the day before the campaign: all but one unit in fifty.
         bulk(RosterSpan, [(row[0], row[1], ROSTER_DAY) for row in unit_rows if row[0] % 50],
              ["unit", "community", "added_on"])
-        bulk(Survey, survey_rows, ["id", "client_uuid", "unit", "community", "visited_at", "outcome", "unit_type",
-                                   "trained", "suspect", "body_hash", "created_at", "updated_at"])
+        bulk(Survey, survey_rows, ["id", "client_uuid", "unit", "community", "surveyor", "visited_at", "outcome",
+                                   "unit_type", "trained", "suspect", "body_hash", "created_at", "updated_at"])
         bulk(Training, training_rows, ["survey", "position", "institution", "institution_key", "institution_phone",
                                        "phone_digits", "trainer_identity", "mode", "fee_fen", "suspect", "flags"])
     # Reports, some referred, as residents and streets leave them.
@@ -187,7 +197,9 @@ def load(units, districts, rng):
     began = time.perf_counter()
     unit_state.rebuild()
     kept_mentions = mentions.rebuild()
-    print(f"kept state rebuilt in {time.perf_counter() - began:.1f} s ({kept_mentions:,} mentions)", file=sys.stderr)
+    signals = quality.rebuild()
+    print(f"kept state rebuilt in {time.perf_counter() - began:.1f} s ({kept_mentions:,} mentions, "
+          f"{signals:,} quality signals)", file=sys.stderr)
     load_campaign_file(os.path.join(ROOT, "data", "campaign-2023.json"))
     posters.create_poster(None, communities[0][0], "1号楼门厅")
     return targets(districts)
@@ -281,6 +293,10 @@ def main():
         ("coverage district past date", f"/api/v1/coverage?{past}", "district"),
         # 考核排名 (issue 19): the city's districts (target 2 s at 10 M on PostgreSQL), a district's streets (2 s for a
         # district of 300,000 on SQLite), its departments, and the ranking page.
+        # Quality signals (issue 19; a burst planted in one lane in BURST_EVERY): a district's and a street's.
+        ("signals district", f"/api/v1/quality?{as_of}", "district"),
+        ("signals street", f"/api/v1/quality?{as_of}", "street"),
+        ("signals page street", f"/quality/?{as_of}&status=", "street"),
         ("ranking city", f"/api/v1/ranking?{as_of}", "city"),
         ("ranking district", f"/api/v1/ranking?{as_of}", "district"),
         ("ranking departments district", f"/api/v1/ranking?{as_of}&level=department", "district"),
