@@ -18,6 +18,11 @@ ACTIONS = {
     "collect": "取样", "result": "检测结果", "delete": "删除录入", "import": "导入", "update": "修改",
     "change_password": "修改密码", "undo_merge": "撤销合并", "undo_split": "撤销拆分",
     "export_tables_xlsx": "导出统计表（三表合一）",
+    # 考核 (issue 19)
+    "raise": "产生质量信号", "withdraw": "撤回质量信号", "review": "审核质量信号", "draw": "抽取回访样本",
+    "recheck": "登记回访", "order_issue": "下发督办", "order_answered": "反馈整改情况", "order_returned": "退回督办",
+    "order_closed": "办结督办", "set_mailbox": "设置邮箱", "export_bulletin": "导出通报草稿",
+    "export_ranking_xlsx": "导出考核排名", "export_ranking_json": "导出考核排名（JSON）",
 }
 EXPORT_FORMATS = {"json": "JSON", "xlsx": "Excel", "csv": "CSV"}
 
