@@ -17,6 +17,7 @@ from domain.org.org_import import import_orgs
 from domain.public import reports
 from domain.reporting import actions, campaign, spot_checks, submissions
 from domain.reporting.tabledef import Scope
+from domain.supervision import orders
 from domain.survey.record import parse_record
 from domain.survey.store import store_record
 from domain.survey.units import floor_addresses, lay_out_building
@@ -100,7 +101,30 @@ def load_demo_data(hash_method, seed=2023, force=False):
             store_record(surveyor, _demo_record(rng, code, unit, index))
     _demo_cases(users)
     load_demo_campaign(users, rng)
+    _demo_supervision(users, rng)
     return True
+
+
+def _demo_supervision(users, rng):
+    """考核 to look at: the 物业 worker's records of six doors late one evening (a 夜间记录 signal for the street to
+    check) and the district's 督办 to the street about 华阳路第二居委's coverage."""
+    code = DEMO_COMMUNITIES[0][0]
+    surveyed = Survey.select(Survey.unit).where(Survey.community == code)
+    evening = (now_local() - datetime.timedelta(days=2)).replace(hour=22, minute=5, second=0, microsecond=0)
+    late = Unit.select().where((Unit.community == code) & Unit.id.not_in(surveyed)).order_by(Unit.position).limit(6)
+    for n, unit in enumerate(late):
+        record, errors = parse_record({
+            "client_uuid": str(uuid.UUID(int=rng.getrandbits(128))), "community": code,
+            "unit": {"type": unit.type, "address": unit.address}, "outcome": "surveyed", "trainings": [],
+            "purchases": [], "visited_at": (evening + datetime.timedelta(minutes=7 * n)).isoformat() + "+08:00"})
+        assert not errors, errors
+        store_record(users["wuye1"], record)
+    values, errors = orders.parse_order({
+        "client_uuid": "3e1d6c1e-6b3a-4c55-9d7e-0d2b8f0c9a14", "to": DEMO_STREET,
+        "subject": {"kind": "community", "id": DEMO_COMMUNITIES[1][0]},
+        "request": "华阳路第二居委走访进度偏慢，请于期限前补齐未走访单位并反馈整改情况", "due": orders.default_due().isoformat()})
+    assert not errors, errors
+    orders.issue(users["quban"], values)
 
 
 def _demo_cases(users):
