@@ -96,14 +96,14 @@ def bulk(model, rows, columns):
             for start in range(0, len(rows), size):
                 model.insert_many([row + defaults for row in rows[start:start + size]], fields=fields).execute()
         return
-    names = ", ".join(model._meta.fields[c].column_name for c in columns)
+    names = ", ".join(f'"{model._meta.fields[c].column_name}"' for c in columns)
     with db.connection().cursor() as cursor:
-        with cursor.copy(f"COPY {model._meta.table_name} ({names}) FROM STDIN") as copy:
+        with cursor.copy(f'COPY "{model._meta.table_name}" ({names}) FROM STDIN') as copy:
             for row in rows:
                 copy.write_row(row + defaults)
     if "id" in columns:  # ids given: the sequence goes on after them
-        db.execute_sql(f"SELECT setval(pg_get_serial_sequence('{model._meta.table_name}', 'id'), "
-                       f"(SELECT MAX(id) FROM {model._meta.table_name}))")
+        db.execute_sql(f"SELECT setval(pg_get_serial_sequence('\"{model._meta.table_name}\"', 'id'), "
+                       f'(SELECT MAX(id) FROM "{model._meta.table_name}"))')
 
 
 def institution_name(rng, district, institutions):
