@@ -58,6 +58,7 @@ HASH = "pbkdf2:sha256:1000"
 START = datetime.datetime(2023, 3, 13, 9, 0)  # the campaign's 专项整治 phase
 AS_OF, PAST = datetime.date(2023, 3, 31), datetime.date(2023, 3, 22)
 ROSTER_DAY = datetime.date(2023, 3, 12)
+SURVEYORS = 50  # accounts sending records at once in `survey POST many surveyors`
 BURST_EVERY = 25  # lanes (of 40 units): one in this many is a planted burst (300 in a district of 300,000 units)
 
 
@@ -214,11 +215,17 @@ def targets(districts):
         user = (User.get_or_none(User.username == name)
                 or accounts.create_user(name, role, org, secrets.token_hex(8), HASH))
         people[role] = accounts.issue_token(user, "bench")[1]
+    # Surveyors of fifty 居委 for `survey POST many surveyors` (each a token, as the PWA's scripts use).
+    crew = []
+    for code, _, _ in org_tree(districts)[1][:SURVEYORS]:
+        user = (User.get_or_none(User.username == f"bench_crew_{code}")
+                or accounts.create_user(f"bench_crew_{code}", "surveyor", code, secrets.token_hex(8), HASH))
+        crew.append(f"{accounts.issue_token(user, 'bench')[1]}:{code}")
     department = Department.get(Department.district == district, Department.plan == "gongan")
     case = (Case.select(Case.id).join(Referral).where(Referral.department == department)
             .order_by(Case.id).first())
     report = Report.select(Report.number).where(Report.district == district).first()
-    return {"tokens": people, "district": district, "street": street, "community": community,
+    return {"tokens": people, "crew": ",".join(crew), "district": district, "street": street, "community": community,
             "case": case.id if case else None, "report": report.number if report else ""}
 
 
@@ -321,6 +328,18 @@ def main():
                           PAIMO_COMMUNITY=world["community"], PAIMO_RUN=secrets.token_hex(4),
                           PAIMO_VISITED_AT="2023-03-30T10:15:00+08:00")
             print(json.dumps({"step": "survey POST", "units": args.units, "engine": engine,
+                              "records_per_s": round(figures["rps"], 1), "errors": figures["errors"]},
+                             ensure_ascii=False), flush=True)
+        if not only or any(part in "survey POST many surveyors" for part in only):
+            # The same, sent by fifty surveyors of fifty 居委, each visit at its own moment of yesterday's working
+            # day: what a city's phones send. One account sending 400 records a second at one moment (the step
+            # above) is itself a 速度异常, and every one of its records asks for its signals to be looked at.
+            yesterday = (now_local() - datetime.timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
+            figures = wrk(url + "/api/v1/surveys", args.wrk_seconds, argparse.Namespace(wrk_threads=2, connections=8),
+                          PAIMO_SURVEYORS=world["crew"], PAIMO_EXPECT="201", PAIMO_RECORD="one_tap",
+                          PAIMO_RUN=secrets.token_hex(4), PAIMO_VISITED_AT=yesterday.isoformat(),
+                          PAIMO_SPREAD_SECONDS="36000")
+            print(json.dumps({"step": "survey POST many surveyors", "units": args.units, "engine": engine,
                               "records_per_s": round(figures["rps"], 1), "errors": figures["errors"]},
                              ensure_ascii=False), flush=True)
     finally:

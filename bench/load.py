@@ -138,7 +138,9 @@ def wrk(url, seconds, args, **env):
     """Run wrk against `url`; returns the figures `bench/wrk/paimo.lua` prints."""
     command = ["wrk", "--threads", str(args.wrk_threads), "--connections", str(args.connections),
                "--duration", f"{seconds}s", "--timeout", "10s", "--script", LUA, url]
-    reply = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    reply = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True)
+    if reply.returncode:
+        sys.exit(f"wrk failed ({reply.returncode}): {reply.stderr.strip() or reply.stdout.strip()}")
     line = next(line for line in reply.stdout.splitlines() if line.startswith("WRK_JSON "))
     figures = json.loads(line[len("WRK_JSON "):])
     figures["rps"] = figures["requests"] / (figures["duration_us"] / 1e6)

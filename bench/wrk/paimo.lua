@@ -11,6 +11,26 @@ local record = os.getenv("PAIMO_RECORD")
 local community = os.getenv("PAIMO_COMMUNITY") or ""
 local run = os.getenv("PAIMO_RUN") or "00000000"
 local visited_at = os.getenv("PAIMO_VISITED_AT") or "2023-03-20T10:15:00+08:00"
+-- PAIMO_SURVEYORS ("token:居委,token:居委,…", optional): records by many surveyors, each request the next one's, and
+-- PAIMO_SPREAD_SECONDS (optional): each visit at its own moment within that many seconds after PAIMO_VISITED_AT, as
+-- door-to-door days spread them (one account sending hundreds of records a second at one moment is a 速度异常).
+local surveyors = {}
+for token_, community_ in string.gmatch(os.getenv("PAIMO_SURVEYORS") or "", "([^:,]+):([^,]+)") do
+  table.insert(surveyors, {token_, community_})
+end
+local spread = tonumber(os.getenv("PAIMO_SPREAD_SECONDS") or "0")
+local base_time = nil
+do
+  local y, mo, d, h, mi, se = visited_at:match("^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)")
+  base_time = os.time({year = tonumber(y), month = tonumber(mo), day = tonumber(d), hour = tonumber(h),
+                       min = tonumber(mi), sec = tonumber(se)})
+end
+
+local function visit_moment(n)
+  if spread <= 0 then return visited_at end
+  local offset = (n * 7919 + thread_id * 104729) % spread
+  return os.date("%Y-%m-%dT%H:%M:%S", base_time + offset) .. "+08:00"
+end
 
 local threads = {}
 
@@ -44,13 +64,16 @@ local function survey_body()
     unit = string.format('{"type": "household", "address": "压测路%s-%d弄%d号"}', run, thread_id, sent % 500)
     rest = '"trainings": [], "purchases": []'
   end
+  local place = community
+  if #surveyors > 0 then place = surveyors[(sent % #surveyors) + 1][2] end
   return string.format('{"client_uuid": "%s", "community": "%s", "unit": %s, "visited_at": "%s", '
-    .. '"outcome": "surveyed", %s, "note": ""}', uuid, community, unit, visited_at, rest)
+    .. '"outcome": "surveyed", %s, "note": ""}', uuid, place, unit, visit_moment(sent), rest)
 end
 
 function request()
   sent = sent + 1
   if record then
+    if #surveyors > 0 then headers["Authorization"] = "Bearer " .. surveyors[(sent % #surveyors) + 1][1] end
     return wrk.format("POST", nil, headers, survey_body())
   end
   return wrk.format("GET", nil, headers, nil)
