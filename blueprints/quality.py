@@ -16,8 +16,13 @@ bp = Blueprint("quality", __name__)
 STATUSES = {"open": "待核实", "reviewed": "已审核", "confirmed": "确认问题", "": "全部"}
 
 
-def _communities(street):
-    """The 居委 codes a request is about: the caller's, narrowed to ?street= (404 outside the caller's scope)."""
+def _communities(street, community=""):
+    """The 居委 codes a request is about: the caller's, narrowed to ?street= or ?community= (404 outside the
+    caller's scope)."""
+    if community:
+        if not community_codes(current_user).where(Org.code == community).exists():
+            abort(404)
+        return [community]
     if not street:
         return community_codes(current_user)
     if street not in street_codes(current_user):
@@ -49,15 +54,18 @@ def index():
         return error_response(422, str(exc), code="invalid", errors={"as_of": str(exc)})
     status = request.args.get("status", "open")
     status = status if status in STATUSES else "open"
-    street = request.args.get("street", "")
-    signals = list(quality.signals_in(_communities(street), as_of, _since(as_of), status or None).limit(200))
+    street, community = request.args.get("street", ""), request.args.get("community", "")
+    signals = list(quality.signals_in(_communities(street, community), as_of, _since(as_of), status or None)
+                   .limit(200))
     names = {org.code: org.name for org in Org.select(Org.code, Org.name)
              .where(Org.code.in_({s.community_id for s in signals}))} if signals else {}
     streets = list(Org.select(Org.code, Org.name).where(Org.code.in_(street_codes(current_user)))
                    .order_by(Org.code)) if current_user.role != "street" else []
+    communities = list(Org.select(Org.code, Org.name).where(
+        Org.code.in_(_communities(street) if street or current_user.role == "street" else [])).order_by(Org.code))
     return render_template("quality/index.html", signals=signals, names=names, status=status, statuses=STATUSES,
-                           as_of=as_of, street=street, streets=streets, kinds=quality.KIND_LABELS,
-                           verdicts=quality.VERDICT_LABELS)
+                           as_of=as_of, street=street, streets=streets, community=community,
+                           communities=communities, kinds=quality.KIND_LABELS, verdicts=quality.VERDICT_LABELS)
 
 
 @bp.get("/quality/<int:signal_id>")

@@ -253,3 +253,14 @@ def test_any_sequence_of_records_corrections_and_reviews_keeps_the_signals_exact
             transaction.rollback()
     finally:
         quality.configure(quality.Thresholds())
+
+
+def test_the_street_narrows_its_signals_to_one_居委(world, actions, morning):
+    actions.login("surveyor")
+    burst(actions, morning, 30)
+    actions.logout()
+    actions.login("street")
+    page = actions.client.get(f"/quality/?community={COMMUNITY}").get_data(as_text=True)
+    assert "速度异常" in page and 'option value="310105001002"' in page
+    assert "速度异常" not in actions.client.get("/quality/?community=310105001002").get_data(as_text=True)
+    assert actions.client.get(f"/quality/?community={OTHER_COMMUNITY}").status_code == 404
