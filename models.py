@@ -87,6 +87,40 @@ def is_sqlite():
     return isinstance(db.obj, SqliteDatabase)
 
 
+class BuiltOnce:
+    """A query peewee builds once per kind of database, then run with other values in place of its marks.
+
+    Building a query takes peewee longer than the database takes to run the small ones a record asks on every tap
+    (cProfile: a fifth of a one-tap record). `build(*marks)` returns the query; each mark is a value that appears
+    nowhere else in it (an odd number, a string starting with NUL, a day in 1900), and `execute(*values)` runs the
+    built statement with each mark's value in its place."""
+
+    def __init__(self, build, *marks):
+        self._build, self._marks, self._built = build, marks, {}
+
+    def _statement(self):
+        kind = type(db.obj)
+        if kind not in self._built:
+            sql, params = self._build(*self._marks).sql()
+            slots = [next((n for n, mark in enumerate(self._marks) if type(p) is type(mark) and p == mark), None)
+                     for p in params]
+            assert set(slots) - {None} == set(range(len(self._marks))), "a mark is missing from the statement"
+            self._built[kind] = (sql, params, slots)
+        return self._built[kind]
+
+    def sql(self, *values):
+        sql, params, slots = self._statement()
+        return sql, [p if slot is None else values[slot] for p, slot in zip(params, slots)]
+
+    def execute(self, *values):
+        return db.execute_sql(*self.sql(*values))
+
+    def rows(self, model, *values):
+        """The rows as instances of `model` (its fields' conversions applied, by column name)."""
+        sql, params = self.sql(*values)
+        return list(model.raw(sql, *params))
+
+
 class BaseModel(Model):
     class Meta:
         database = db
@@ -859,9 +893,14 @@ ALL_MODELS = [
 ]
 
 
+_AUDIT = BuiltOnce(lambda user, at, action, kind, key, detail: AuditLog.insert(
+    user=user, at=at, action=action, object_type=kind, object_id=key, detail=detail),
+    -7_402_319, datetime.datetime(1900, 1, 1, 0, 0, 3), "\x00action", "\x00kind", "\x00key", "\x00detail")
+
+
 def audit(user, action, obj, detail=""):
-    AuditLog.create(user=user if getattr(user, "id", None) else None, action=action,
-                    object_type=type(obj).__name__.lower(), object_id=str(obj._pk), detail=detail)
+    """One line of the audit log (written on every record: the statement is built once)."""
+    _AUDIT.execute(getattr(user, "id", None), now_local(), action, type(obj).__name__.lower(), str(obj._pk), detail)
 
 
 __all__ = ["db", "fn"]

@@ -7,7 +7,7 @@ import secrets
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from domain.common.clock import now_local
-from models import ROLES, ApiToken, Department, Org, User, UserSession, audit
+from models import ROLES, ApiToken, BuiltOnce, Department, Org, User, UserSession, audit
 
 # Which kind of org each role belongs to (design section 3).
 ROLE_ORG_KIND = {"surveyor": "community", "street": "street", "district": "district", "city": "city"}
@@ -120,17 +120,24 @@ def issue_token(user, name=""):
     return row, token
 
 
+# The user of a live token, with the token's id and last use: asked on every API call (models.BuiltOnce).
+_TOKEN_USER = BuiltOnce(lambda digest: (
+    User.select(User, ApiToken.id.alias("token_id"), ApiToken.last_used_at.alias("token_used_at"))
+    .join(ApiToken, on=(ApiToken.user == User.id))
+    .where((ApiToken.token_hash == digest) & ApiToken.revoked_at.is_null() & (User.active == True))  # noqa: E712
+    .limit(1)), "\x00digest")
+
+
 def user_for_token(token):
-    row = (ApiToken.select(ApiToken.id, ApiToken.last_used_at, User).join(User)
-           .where((ApiToken.token_hash == _digest(token)) & ApiToken.revoked_at.is_null() & (User.active == True))  # noqa: E712
-           .first())
-    if row is None:
+    found = _TOKEN_USER.rows(User, _digest(token))
+    if not found:
         return None
-    now = now_local()
+    user, now = found[0], now_local()
+    last_used = ApiToken.last_used_at.python_value(user.token_used_at)
     # Note the use at most every few minutes: a write per API call would be a write on every sync.
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
-        ApiToken.update(last_used_at=now).where(ApiToken.id == row.id).execute()
-    return row.user
+    if last_used is None or (now - last_used).total_seconds() > 300:
+        ApiToken.update(last_used_at=now).where(ApiToken.id == user.token_id).execute()
+    return user
 
 
 def revoke_token(user, token_id):

@@ -21,7 +21,9 @@ from domain.supervision import quality
 from domain.survey import flags as red_flags, unit_state
 from domain.survey.latest import latest_record_of
 from domain.survey.record import SURVEY_RECORD, parse_record, record_fingerprint
-from models import ApprovedInstitution, Org, Purchase, Survey, SurveyCorrection, Training, Unit, audit, db, is_sqlite
+from models import (
+    ApprovedInstitution, BuiltOnce, Org, Purchase, Survey, SurveyCorrection, Training, Unit, audit, db, is_sqlite,
+)
 
 
 class ScopeError(Exception):
@@ -135,11 +137,21 @@ def community_for(user, code):
     return community
 
 
+def _unit_at(community, key):
+    return Unit.select().where((Unit.community == community) & (Unit.address_key == key)).limit(1)
+
+
+# Asked on every record: built once (models.BuiltOnce).
+_UNIT_AT = BuiltOnce(_unit_at, "\x00community", "\x00address")
+_UNIT_AT_LOCKED = BuiltOnce(lambda community, key: _unit_at(community, key).for_update(), "\x00community", "\x00address")
+
+
 def find_unit(community, unit, for_update=False):
     """The unit at this address of the 居委, or None when nobody laid it out yet; `for_update`: locked until the
     transaction ends (PostgreSQL; domain.survey.unit_state.lock)."""
-    query = Unit.select().where((Unit.community == community) & (Unit.address_key == address_key(unit["address"])))
-    return (query.for_update() if for_update else query).first()
+    query = _UNIT_AT_LOCKED if for_update else _UNIT_AT
+    found = query.rows(Unit, getattr(community, "code", community), address_key(unit["address"]))
+    return found[0] if found else None
 
 
 def add_unit(community, unit):

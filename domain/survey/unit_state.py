@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from peewee import EXCLUDED, JOIN, SQL, Case, Select, Value, fn
 
 from domain.casework import mentions as mention_rule
-from models import CommunityDay, Purchase, RosterSpan, Survey, Training, Unit, db, is_sqlite
+from models import BuiltOnce, CommunityDay, Purchase, RosterSpan, Survey, Training, Unit, db, is_sqlite
 
 # The kept figures, in the order of CommunityDay's columns: the units known (laid out, or first visited if that
 # was earlier) and those of them that are households; then what the units' latest records say; then coverage
@@ -290,29 +290,18 @@ def _add(before, after):
         if not any(change):
             continue
         community, day = key
-        db.execute_sql(_upsert_sql(), (community, day, *change))
+        _UPSERT.execute(community, day, *change)
 
 
-_UPSERT_SQL = {}
-_COMMUNITY = "\x00community"  # stands for the 居委's code in the statement built once
+def _upsert(community, day, *figures):
+    """The statement adding one day's change to a 居委's kept figures (fifteen columns, each `x = x + excluded.x`)."""
+    return (CommunityDay.insert(community=community, day=day, **dict(zip(FIGURES, figures)))
+            .on_conflict(conflict_target=[CommunityDay.community, CommunityDay.day],
+                         update={getattr(CommunityDay, name): getattr(CommunityDay, name) + getattr(EXCLUDED, name)
+                                 for name in FIGURES}))
 
 
-def _upsert_sql():
-    """The statement adding one day's change to a 居委's kept figures, built once per kind of database: peewee
-    takes longer to build it (fifteen columns, each `x = x + excluded.x`) than the database takes to run it."""
-    kind = type(db.obj)
-    if kind not in _UPSERT_SQL:
-        marks = {"community": _COMMUNITY, "day": datetime.date(1900, 1, 1),
-                 **{name: -1_000_003 - n for n, name in enumerate(FIGURES)}}
-        query = (CommunityDay.insert(**marks)
-                 .on_conflict(conflict_target=[CommunityDay.community, CommunityDay.day],
-                              update={getattr(CommunityDay, name): getattr(CommunityDay, name) + getattr(EXCLUDED, name)
-                                      for name in FIGURES}))
-        sql, params = query.sql()
-        order = [marks["community"], marks["day"], *(marks[name] for name in FIGURES)]
-        assert list(params) == order, params  # in the order `_add` passes them: checked once
-        _UPSERT_SQL[kind] = sql
-    return _UPSERT_SQL[kind]
+_UPSERT = BuiltOnce(_upsert, "\x00community", datetime.date(1900, 1, 1), *(-1_000_003 - n for n in range(len(FIGURES))))
 
 
 def lock(*unit_ids):
@@ -323,18 +312,12 @@ def lock(*unit_ids):
         list(Unit.select(Unit.id).where(Unit.id.in_(sorted(unit_ids))).order_by(Unit.id).for_update())
 
 
-_UNIT = -7_402_311  # stands for the unit's id in the statement of one unit's steps, built once
-_STEPS_SQL = {}
+# The rows of `_steps([unit_id], spans=True)`: every record asks them.
+_UNIT_STEPS = BuiltOnce(lambda unit_id: _steps([unit_id], spans=True), -7_402_311)
 
 
 def _unit_steps(unit_id):
-    """The rows of `_steps([unit_id], spans=True)`, from a statement built once per kind of database: peewee takes
-    longer to build that statement than the database takes to run it, and every record asks it."""
-    kind = type(db.obj)
-    if kind not in _STEPS_SQL:
-        _STEPS_SQL[kind] = _steps([_UNIT], spans=True).sql()
-    sql, params = _STEPS_SQL[kind]
-    return db.execute_sql(sql, [unit_id if p == _UNIT else p for p in params]).fetchall()
+    return _UNIT_STEPS.execute(unit_id).fetchall()
 
 
 def record_added(unit, survey, unit_is_new=False):
