@@ -28,6 +28,21 @@ def _font(style, size=None):
         style.font.size = Pt(size)
 
 
+def draft_document(title, caveat, margin_cm=2.2):
+    """A Word draft in the house style (宋体, a title, then a line saying it is a draft and what to check): the
+    工作总结 here and the 通报 (domain.supervision.bulletin)."""
+    doc = Document()
+    section = doc.sections[0]
+    section.left_margin = section.right_margin = Cm(margin_cm)
+    _font(doc.styles["Normal"], 11)
+    for level in (1, 2):
+        _font(doc.styles[f"Heading {level}"])
+    doc.add_heading(title, level=0)
+    _font(doc.styles["Title"], 18)
+    doc.add_paragraph(caveat)
+    return doc
+
+
 def _figure(column, value, before):
     """A cumulative figure, with what the phase added when there is an earlier one to compare with."""
     text = text_value(column, value)
@@ -47,15 +62,7 @@ def draft_summary(scope, campaign, as_of):
     district = district_org()
     filled_by = scope.filled_by(district)
     name = campaign.name.removeprefix(district.name) if campaign else "专项整治"
-    doc = Document()
-    section = doc.sections[0]
-    section.left_margin = section.right_margin = Cm(2.2)
-    _font(doc.styles["Normal"], 11)
-    for level in (1, 2):
-        _font(doc.styles[f"Heading {level}"])
-    doc.add_heading(f"{filled_by}{name}工作总结", level=0)
-    _font(doc.styles["Title"], 18)
-    doc.add_paragraph("（草稿：数字由排摸通按截至各阶段末的统计表生成，请核对后补充文字部分。）")
+    doc = draft_document(f"{filled_by}{name}工作总结", "（草稿：数字由排摸通按截至各阶段末的统计表生成，请核对后补充文字部分。）")
     basis = f"根据{campaign.document}，" if campaign and campaign.document else ""
     doc.add_paragraph(f"{basis}现将{filled_by}专项整治工作情况总结如下。数据截至{stated_day(as_of)}24时。")
 

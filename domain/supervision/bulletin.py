@@ -11,17 +11,15 @@ which the street already sees on its signals, goes into the draft.
 import io
 from dataclasses import dataclass
 
-from docx import Document
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from docx.shared import Pt
 
 from domain.common.clock import end_of_day
+from domain.reporting.summary import draft_document
 from domain.reporting.tabledef import stated_day
 from domain.supervision.quality import KIND_LABELS
 from domain.supervision.ranking import campaign_start, cell_text, ranking, ranking_rule
 from models import Org, QualitySignal, User
 
-FONT = "宋体"
 TO_FILL = "（请填写）"
 PLAN_WORDS = "对于工作弄虚作假、措施不力、进展缓慢的，要通报批评、督办整改"
 
@@ -62,13 +60,6 @@ def confirmed_problems(as_of, place, since=None):
         query = query.where(QualitySignal.day >= since)
     return [Problem(street=s.community.parent.name, community=s.community.name, account=s.user.label,
                     kind=KIND_LABELS.get(s.kind, s.kind), day=s.day, count=s.count, note=s.note) for s in query]
-
-
-def _font(style, size=None):
-    style.font.name = FONT
-    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
-    if size:
-        style.font.size = Pt(size)
 
 
 def describe(row, level):
@@ -136,15 +127,8 @@ def draft_bulletin(as_of, place):
     results = [ranking(as_of, place, level) for level in levels]
     campaign = results[0].campaign
     name = campaign.name.removeprefix(place.name) if campaign else "专项整治"
-    doc = Document()
-    section = doc.sections[0]
-    section.left_margin = section.right_margin = Cm(2.0)
-    _font(doc.styles["Normal"], 11)
-    for level in (1, 2):
-        _font(doc.styles[f"Heading {level}"])
-    doc.add_heading(f"{place.name}关于{name}工作考核情况的通报", level=0)
-    _font(doc.styles["Title"], 18)
-    doc.add_paragraph("（草稿：排名和数字由排摸通按截至统计日的数据生成，请核对、修改后印发。）")
+    doc = draft_document(f"{place.name}关于{name}工作考核情况的通报",
+                         "（草稿：排名和数字由排摸通按截至统计日的数据生成，请核对、修改后印发。）", margin_cm=2.0)
     starts = campaign_start(campaign, as_of)
     period = f"{stated_day(starts)}至{stated_day(as_of)}" if starts else f"截至{stated_day(as_of)}"
     doc.add_paragraph(f"考核期间：{period}（数据截至{stated_day(as_of)}24时）。")
