@@ -502,3 +502,16 @@ def test_set_mailbox_takes_an_org_or_a_department_and_refuses_nonsense(world, ru
     assert runner.invoke(args=["set-mailbox", "xiaofang", ""]).exit_code == 0
     assert Department.get_by_id("xiaofang").mailbox == "" and Org.get_by_id(STREET).mailbox == ""
     assert AuditLog.select().where(AuditLog.action == "set_mailbox").count() == 2
+
+
+def test_a_居委_and_a_department_see_their_waiting_orders_where_they_land(world, client, actions):
+    """A 居委's home is its survey screen and a department's its cases: the orders waiting for them show there."""
+    actions.login("street")
+    assert client.post("/api/v1/orders", json=order_body(to=COMMUNITY, kind="other", subject="")).status_code == 201
+    as_user(actions, "district")
+    assert issue(client, to="xiaofang", kind="other", subject="").status_code == 201
+    for who, page in (("surveyor", "/survey/"), ("department", "/cases/")):
+        as_user(actions, who)
+        assert "督办：1 件待本单位反馈整改情况" in words(client.get(page).get_data(as_text=True)), who
+    as_user(actions, "other_surveyor")
+    assert "督办：" not in words(client.get("/survey/").get_data(as_text=True))
