@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from blueprints.errors import error_response
 from blueprints.guard import requires
-from blueprints.tables import BadDate, parse_as_of
+from blueprints.tables import parse_as_of
 from domain.org.permissions import community_codes, street_codes
 from domain.reporting.campaign import current_campaign
 from domain.supervision import quality
@@ -48,10 +48,7 @@ def signal_in_scope_or_404(signal_id):
 @bp.get("/quality/")
 @requires("quality.view")
 def index():
-    try:
-        as_of = parse_as_of(request.args.get("as_of"))
-    except BadDate as exc:
-        return error_response(422, str(exc), code="invalid", errors={"as_of": str(exc)})
+    as_of = parse_as_of(request.args.get("as_of"))
     status = request.args.get("status", "open")
     status = status if status in STATUSES else "open"
     street, community = request.args.get("street", ""), request.args.get("community", "")
@@ -102,10 +99,7 @@ def review(signal_id):
 @requires("quality.view")
 def signals_json():
     """The signals of the caller's 居委 (narrowed to ?street=) filed up to ?as_of= in its campaign."""
-    try:
-        as_of = parse_as_of(request.args.get("as_of"))
-    except BadDate as exc:
-        return error_response(422, str(exc), code="invalid", errors={"as_of": str(exc)})
+    as_of = parse_as_of(request.args.get("as_of"))
     signals = quality.signals_in(_communities(request.args.get("street", "")), as_of, _since(as_of))
     return jsonify({"as_of": as_of.isoformat(), "signals": [quality.as_dict(s) for s in signals]})
 

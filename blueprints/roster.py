@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from blueprints.errors import error_response
 from blueprints.guard import requires
-from blueprints.tables import BadDate, parse_as_of
+from blueprints.tables import parse_as_of
 from domain.common.clock import today_local
 from domain.org.permissions import community_codes, street_codes
 from domain.roster import coverage, files, imports, lists
@@ -152,10 +152,7 @@ def import_rows():
 @requires("coverage.view")
 def coverage_json():
     """Coverage per street and 居委 as of ?as_of= (today when absent), narrowed to ?street= in the caller's scope."""
-    try:
-        day = parse_as_of(request.args.get("as_of"))
-    except BadDate as exc:
-        return error_response(422, str(exc), code="invalid", errors={"as_of": str(exc)})
+    day = parse_as_of(request.args.get("as_of"))
     streets = street_codes(current_user)
     street = request.args.get("street", "")
     if street:
@@ -169,9 +166,7 @@ def coverage_json():
 @requires("roster.view")
 def not_visited_json(community):
     """The 未走访清单 of a 居委 in the caller's scope as of ?as_of= (today when absent)."""
-    community, day, refused = _community_and_day(community)
-    if refused:
-        return refused
+    community, day = _community_and_day(community)
     return jsonify({"community": community.code, "name": community.name, "as_of": day.isoformat(),
                     "units": lists.not_visited(community.code, day)})
 
@@ -179,24 +174,19 @@ def not_visited_json(community):
 @bp.get("/api/v1/roster/<community>/not-visited.xlsx")
 @requires("roster.view")
 def not_visited_workbook(community):
-    community, day, refused = _community_and_day(community)
-    if refused:
-        return refused
+    community, day = _community_and_day(community)
     data = lists.not_visited_workbook(community.name, day, lists.not_visited(community.code, day))
     name = quote(f"{community.name}未走访清单{day.isoformat()}.xlsx")
     return Response(data, mimetype=XLSX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
 
 
 def _community_and_day(code):
-    """(the 居委, the day, None) or (…, the 422 answer) for a 居委 in the caller's scope (404 for any other)."""
+    """(the 居委, the ?as_of= day) for a 居委 in the caller's scope (404 for any other; 422 for a bad day)."""
     community = Org.get_or_none((Org.code == code) & (Org.kind == "community")
                                 & Org.code.in_(community_codes(current_user)))
     if community is None:
         abort(404)
-    try:
-        return community, parse_as_of(request.args.get("as_of")), None
-    except BadDate as exc:
-        return community, None, error_response(422, str(exc), code="invalid", errors={"as_of": str(exc)})
+    return community, parse_as_of(request.args.get("as_of"))
 
 
 # --- the command line ------------------------------------------------------------------------------------

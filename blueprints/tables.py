@@ -36,6 +36,13 @@ class BadDate(ValueError):
     pass
 
 
+@bp.app_errorhandler(BadDate)
+def bad_date(exc):
+    """A ?as_of= that is no day: 422 with the message at the field, for any route that reads it with parse_as_of
+    (the table pages show today instead, with the message: _day_or_message)."""
+    return error_response(422, str(exc), code="invalid", errors={"as_of": str(exc)})
+
+
 def parse_as_of(value):
     """The ?as_of= day (today when absent); BadDate with a Chinese message otherwise."""
     if not value:
